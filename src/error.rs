@@ -1,0 +1,518 @@
+//! [`ApiError`]: one error response of the Defender envelope, with a
+//! constructor per message template and its conversion into a response.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::{Response, StatusCode};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::tracking::{self, TrackingId};
+use crate::ErrorCode;
+
+/// The header that carries the error code (Microsoft REST API guidelines).
+pub const ERROR_CODE_HEADER: HeaderName = HeaderName::from_static("x-ms-error-code");
+
+/// The `Content-Type` of every envelope.
+pub(crate) const JSON_UTF8: HeaderValue =
+    HeaderValue::from_static("application/json; charset=utf-8");
+
+/// The longest echoed input a message holds, in characters.
+pub const MAX_ECHO_CHARS: usize = 256;
+
+/// An error response in the Defender envelope.
+///
+/// It has a [code](ErrorCode), a message, and optionally an internal cause
+/// that is logged by [`DefenderErrorLayer`](crate::DefenderErrorLayer) and
+/// never sent. Constructors exist for each message template of the code
+/// table; the values they echo are passed through [`echo`].
+///
+/// ```
+/// use defender_errors::{ApiError, ErrorCode};
+///
+/// let err = ApiError::maximum_batch_size_exceeded(600, 500);
+/// assert_eq!(err.code(), ErrorCode::MaximumBatchSizeExceeded);
+/// assert_eq!(err.message(), "Maximum batch size exceeded. Received: 600, allowed: 500.");
+/// ```
+///
+/// As a response (with the `axum` feature through `IntoResponse`, or
+/// [`ApiError::into_http_response`]) its body is
+/// `{"error":{"code":…,"message":…,"target":…}}`. Inside the layer `target`
+/// is the request's [`TrackingId`]; outside it, a fresh id, so the envelope
+/// is always complete.
+#[derive(Clone)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    cause: Option<Arc<dyn StdError + Send + Sync>>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with `code` and a message of your own.
+    ///
+    /// The message is sent as given; pass user input through [`echo`] first.
+    /// For [`ErrorCode::InternalServerError`] the message is logged as the
+    /// cause and the envelope's message stays empty.
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            cause: None,
+            retry_after: None,
+        }
+    }
+
+    /// The code's general message ([`ErrorCode::default_message`]).
+    pub const fn from_code(code: ErrorCode) -> Self {
+        ApiError {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            cause: None,
+            retry_after: None,
+        }
+    }
+
+    /// `BadRequest` with a general message saying what is wrong.
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    /// `ODataError`: "Invalid OData URI query {detail}."
+    ///
+    /// `detail` is the specific error; it is expected to quote user input
+    /// through [`echo`] already, and only has control characters escaped here.
+    pub fn odata(detail: impl fmt::Display) -> Self {
+        let detail = detail.to_string();
+        Self::new(
+            ErrorCode::ODataError,
+            format!("Invalid OData URI query {}.", escape_controls(&detail)),
+        )
+    }
+
+    /// `InvalidInput`: "Invalid input {input}."
+    pub fn invalid_input(input: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidInput,
+            format!("Invalid input {}.", echo(input)),
+        )
+    }
+
+    /// `InvalidRequestBody`: "Invalid request body." followed by `detail`
+    /// (the specific problem, with line and column where known).
+    pub fn invalid_request_body(detail: impl fmt::Display) -> Self {
+        let mut message = String::from("Invalid request body.");
+        let start = message.len();
+        write!(message, " {detail}").expect("writing to a String cannot fail");
+        if message.len() == start + 1 {
+            message.truncate(start);
+        }
+        let message = match escape_controls(&message) {
+            Cow::Borrowed(_) => message,
+            Cow::Owned(escaped) => escaped,
+        };
+        Self::new(ErrorCode::InvalidRequestBody, message)
+    }
+
+    /// `InvalidHashValue`: "Hash value {hash} is invalid."
+    pub fn invalid_hash(hash: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidHashValue,
+            format!("Hash value {} is invalid.", echo(hash)),
+        )
+    }
+
+    /// `InvalidDomainName`: "Domain name {domain} is invalid."
+    pub fn invalid_domain(domain: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidDomainName,
+            format!("Domain name {} is invalid.", echo(domain)),
+        )
+    }
+
+    /// `InvalidIpAddress`: "IP address {ip} is invalid."
+    pub fn invalid_ip(ip: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidIpAddress,
+            format!("IP address {} is invalid.", echo(ip)),
+        )
+    }
+
+    /// `InvalidUrl`: "URL {url} is invalid."
+    pub fn invalid_url(url: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidUrl,
+            format!("URL {} is invalid.", echo(url)),
+        )
+    }
+
+    /// `MaximumBatchSizeExceeded`: "Maximum batch size exceeded. Received:
+    /// {received}, allowed: {allowed}."
+    pub fn maximum_batch_size_exceeded(received: usize, allowed: usize) -> Self {
+        Self::new(
+            ErrorCode::MaximumBatchSizeExceeded,
+            format!("Maximum batch size exceeded. Received: {received}, allowed: {allowed}."),
+        )
+    }
+
+    /// `MissingRequiredParameter`: "Parameter {name} is missing."
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::new(
+            ErrorCode::MissingRequiredParameter,
+            format!("Parameter {} is missing.", echo(name)),
+        )
+    }
+
+    /// `OsPlatformNotSupported`: "OS Platform {platform} is not supported for
+    /// this action."
+    pub fn os_platform_not_supported(platform: &str) -> Self {
+        Self::new(
+            ErrorCode::OsPlatformNotSupported,
+            format!(
+                "OS Platform {} is not supported for this action.",
+                echo(platform)
+            ),
+        )
+    }
+
+    /// `ClientVersionNotSupported`: "{action} is supported on client version
+    /// {version} and above."
+    pub fn client_version_not_supported(action: &str, version: &str) -> Self {
+        Self::new(
+            ErrorCode::ClientVersionNotSupported,
+            format!(
+                "{} is supported on client version {} and above.",
+                echo(action),
+                echo(version)
+            ),
+        )
+    }
+
+    /// `Unauthorized`.
+    pub const fn unauthorized() -> Self {
+        Self::from_code(ErrorCode::Unauthorized)
+    }
+
+    /// `Forbidden`.
+    pub const fn forbidden() -> Self {
+        Self::from_code(ErrorCode::Forbidden)
+    }
+
+    /// `DisabledFeature`: "Tenant feature is not enabled."
+    pub const fn disabled_feature() -> Self {
+        Self::from_code(ErrorCode::DisabledFeature)
+    }
+
+    /// `DisallowedOperation`: "{operation and reason}." (the full stop is
+    /// added unless `reason` ends with one).
+    pub fn disallowed_operation(reason: &str) -> Self {
+        let reason = echo(reason);
+        let stop = if reason.ends_with('.') { "" } else { "." };
+        Self::new(ErrorCode::DisallowedOperation, format!("{reason}{stop}"))
+    }
+
+    /// `NotFound` with the general message.
+    pub const fn not_found() -> Self {
+        Self::from_code(ErrorCode::NotFound)
+    }
+
+    /// `ResourceNotFound`: "Resource {resource} was not found."
+    pub fn resource_not_found(resource: &str) -> Self {
+        Self::new(
+            ErrorCode::ResourceNotFound,
+            format!("Resource {} was not found.", echo(resource)),
+        )
+    }
+
+    /// `ResourceNotFound` in the form of the reference's example:
+    /// "{kind} {id} was not found" (`Machine 123 was not found`).
+    pub fn entity_not_found(kind: &str, id: &str) -> Self {
+        Self::new(
+            ErrorCode::ResourceNotFound,
+            format!("{} {} was not found", echo(kind), echo(id)),
+        )
+    }
+
+    /// `TooManyRequests`: "Rate limit exceeded. Retry after {seconds}
+    /// seconds.", sent with `Retry-After: {seconds}`.
+    pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::TooManyRequests,
+            format!("Rate limit exceeded. Retry after {retry_after_seconds} seconds."),
+        )
+        .with_retry_after(retry_after_seconds)
+    }
+
+    /// `ServiceUnavailable`: "The service is temporarily unavailable. Retry
+    /// after {seconds} seconds.", sent with `Retry-After: {seconds}`.
+    pub fn service_unavailable(retry_after_seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            format!(
+                "The service is temporarily unavailable. Retry after {retry_after_seconds} seconds."
+            ),
+        )
+        .with_retry_after(retry_after_seconds)
+    }
+
+    /// `InternalServerError` caused by `cause`: the envelope's message is
+    /// empty and the cause is only logged.
+    pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::from_code(ErrorCode::InternalServerError).with_cause(cause)
+    }
+
+    /// Attaches an internal cause: logged with the tracking id by the layer,
+    /// never sent to the client.
+    pub fn with_cause(mut self, cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        self.cause = Some(Arc::from(cause.into()));
+        self
+    }
+
+    /// Sends a `Retry-After` header with this many seconds.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The code.
+    pub const fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The HTTP status ([`ErrorCode::status`]).
+    pub const fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// The message the envelope carries (empty for `InternalServerError`).
+    pub fn message(&self) -> &str {
+        if self.code == ErrorCode::InternalServerError {
+            ""
+        } else {
+            &self.message
+        }
+    }
+
+    /// The internal cause, if any.
+    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.cause.as_deref()
+    }
+
+    /// The `Retry-After` seconds, if any.
+    pub const fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The envelope `{"error":{"code":…,"message":…,"target":…}}` as JSON.
+    pub fn to_json(&self, target: TrackingId) -> Bytes {
+        let envelope = Envelope {
+            error: Inner {
+                code: self.code,
+                message: self.message(),
+                target,
+            },
+        };
+        Bytes::from(serde_json::to_vec(&envelope).expect("an envelope always serializes"))
+    }
+
+    /// The complete response: status, `Content-Type`, `x-ms-error-code`,
+    /// `Retry-After` where set, and the envelope.
+    ///
+    /// `target` is the id of the request being handled when a
+    /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) is polling it on
+    /// this thread, else a fresh id. The error travels on in the response's
+    /// extensions so the layer can log it and correct `target` if needed.
+    pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
+        let target = tracking::current().unwrap_or_else(TrackingId::new_v4);
+        let body = self.to_json(target);
+        let mut response = Response::new(B::from(body));
+        *response.status_mut() = self.status();
+        self.write_headers(response.headers_mut());
+        response
+            .extensions_mut()
+            .insert(Rendered { error: self, target });
+        response
+    }
+
+    /// Sets the headers every envelope carries.
+    pub(crate) fn write_headers(&self, headers: &mut http::HeaderMap) {
+        headers.insert(CONTENT_TYPE, JSON_UTF8);
+        headers.insert(
+            ERROR_CODE_HEADER,
+            HeaderValue::from_static(self.code.as_str()),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
+
+    /// The text logged for this error: the cause, else (for
+    /// `InternalServerError`) the message that is not sent.
+    pub(crate) fn log_cause(&self) -> Option<String> {
+        match (&self.cause, self.code) {
+            (Some(cause), _) => Some(display_chain(cause.as_ref())),
+            (None, ErrorCode::InternalServerError) if !self.message.is_empty() => {
+                Some(self.message.to_string())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An error response's [`ApiError`] and the `target` its body was rendered
+/// with, carried in the response's extensions: the marker by which the layer
+/// knows its own envelopes without reading bodies.
+#[derive(Clone)]
+pub(crate) struct Rendered {
+    pub(crate) error: ApiError,
+    pub(crate) target: TrackingId,
+}
+
+/// Renders an error and its sources as one line: `outer: inner: innermost`.
+pub(crate) fn display_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(next) = source {
+        write!(text, ": {next}").expect("writing to a String cannot fail");
+        source = next.source();
+    }
+    text
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError::from_code(code)
+    }
+}
+
+impl<B: From<Bytes>> From<ApiError> for Response<B> {
+    fn from(error: ApiError) -> Self {
+        error.into_http_response()
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("cause", &self.cause.as_ref().map(|c| c.to_string()))
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl StdError for ApiError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        self.into_http_response()
+    }
+}
+
+struct Envelope<'a> {
+    error: Inner<'a>,
+}
+
+struct Inner<'a> {
+    code: ErrorCode,
+    message: &'a str,
+    target: TrackingId,
+}
+
+impl Serialize for Envelope<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Envelope", 1)?;
+        s.serialize_field("error", &self.error)?;
+        s.end()
+    }
+}
+
+impl Serialize for Inner<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Error", 3)?;
+        s.serialize_field("code", self.code.as_str())?;
+        s.serialize_field("message", self.message)?;
+        s.serialize_field("target", &Target(self.target))?;
+        s.end()
+    }
+}
+
+struct Target(TrackingId);
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        serializer.serialize_str(self.0.as_uuid().hyphenated().encode_lower(&mut buf))
+    }
+}
+
+/// Prepares user input for a message: cuts it to [`MAX_ECHO_CHARS`]
+/// characters (the last being `…` when cut) and escapes control characters
+/// (`\n`, `\r`, `\t`, else `\u{…}`), so a message never amplifies a request
+/// or injects lines into logs.
+///
+/// ```
+/// use defender_errors::echo;
+///
+/// assert_eq!(echo("abc"), "abc");
+/// assert_eq!(echo("a\nb"), "a\\nb");
+/// assert_eq!(echo(&"x".repeat(1000)).chars().count(), 256);
+/// ```
+pub fn echo(input: &str) -> Cow<'_, str> {
+    let cut = match input.char_indices().nth(MAX_ECHO_CHARS) {
+        None => None,
+        Some(_) => {
+            let (end, _) = input
+                .char_indices()
+                .nth(MAX_ECHO_CHARS - 1)
+                .expect("the input has more characters than that");
+            Some(&input[..end])
+        }
+    };
+    match cut {
+        None => escape_controls(input),
+        Some(head) => {
+            let mut text = escape_controls(head).into_owned();
+            text.push('…');
+            Cow::Owned(text)
+        }
+    }
+}
+
+/// Escapes control characters, leaving everything else as it is.
+fn escape_controls(input: &str) -> Cow<'_, str> {
+    if !input.chars().any(char::is_control) {
+        return Cow::Borrowed(input);
+    }
+    let mut text = String::with_capacity(input.len() + 8);
+    for c in input.chars() {
+        match c {
+            '\n' => text.push_str("\\n"),
+            '\r' => text.push_str("\\r"),
+            '\t' => text.push_str("\\t"),
+            c if c.is_control() => {
+                write!(text, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail")
+            }
+            c => text.push(c),
+        }
+    }
+    Cow::Owned(text)
+}

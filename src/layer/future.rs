@@ -1,0 +1,289 @@
+use std::any::Any;
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{self, HeaderMap};
+use http::{Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower::BoxError;
+
+use super::layer::Config;
+use super::{Passthrough, ResponseBody};
+use crate::error::Rendered;
+use crate::tracking::{CurrentGuard, TrackingId};
+use crate::{ApiError, ErrorCode};
+
+pin_project! {
+    /// The response future of [`DefenderError`](super::DefenderError).
+    pub struct ResponseFuture<F> {
+        #[pin]
+        kind: Kind<F>,
+        request: RequestContext,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F> {
+        Inner { #[pin] future: F },
+        Failed { failure: Option<Failure> },
+    }
+}
+
+/// What the layer knows of the request when the response comes back.
+struct RequestContext {
+    id: TrackingId,
+    span: tracing::Span,
+    head: bool,
+    config: Arc<Config>,
+}
+
+/// A failure that produced no response.
+pub(crate) enum Failure {
+    Error(BoxError),
+    Panic(Box<dyn Any + Send>),
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(
+        future: F,
+        id: TrackingId,
+        span: tracing::Span,
+        head: bool,
+        config: Arc<Config>,
+    ) -> Self {
+        ResponseFuture {
+            kind: Kind::Inner { future },
+            request: RequestContext {
+                id,
+                span,
+                head,
+                config,
+            },
+        }
+    }
+
+    pub(crate) fn failed(
+        failure: Failure,
+        id: TrackingId,
+        span: tracing::Span,
+        head: bool,
+        config: Arc<Config>,
+    ) -> Self {
+        ResponseFuture {
+            kind: Kind::Failed {
+                failure: Some(failure),
+            },
+            request: RequestContext {
+                id,
+                span,
+                head,
+                config,
+            },
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<Response<ResponseBody<B>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let request = &*this.request;
+        let _entered = request.span.enter();
+        let response = match this.kind.project() {
+            KindProj::Inner { future } => {
+                let polled = {
+                    let _current = CurrentGuard::enter(request.id);
+                    catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+                };
+                match polled {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(Ok(response))) => finish(response, request),
+                    Ok(Poll::Ready(Err(error))) => fail(Failure::Error(error.into()), request),
+                    Err(payload) => fail(Failure::Panic(payload), request),
+                }
+            }
+            KindProj::Failed { failure } => fail(
+                failure.take().expect("future polled after completion"),
+                request,
+            ),
+        };
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// Passes a response on: successes untouched, error responses as envelopes.
+fn finish<B>(mut response: Response<B>, request: &RequestContext) -> Response<ResponseBody<B>> {
+    if response.status().as_u16() < 400 {
+        set_id_header(response.headers_mut(), request);
+        return response.map(ResponseBody::inner);
+    }
+
+    let (mut parts, body) = response.into_parts();
+    let body = if let Some(Rendered { error, target }) = parts.extensions.remove::<Rendered>() {
+        // One of ours: its headers are written; fix `target` if it was
+        // rendered outside this request's poll.
+        parts.status = error.status();
+        log(&error, parts.status, request);
+        if request.head {
+            ResponseBody::empty()
+        } else if target == request.id {
+            ResponseBody::inner(body)
+        } else {
+            ResponseBody::envelope(error.to_json(request.id))
+        }
+    } else if !request.config.rewrite_plain || parts.extensions.get::<Passthrough>().is_some() {
+        let error = ApiError::from_code(ErrorCode::from_status(parts.status));
+        log(&error, parts.status, request);
+        ResponseBody::inner(body)
+    } else {
+        drop(body);
+        let error = plain_error(parts.status, &parts.headers);
+        if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
+            parts.status = StatusCode::BAD_REQUEST;
+        }
+        for name in [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::CONTENT_RANGE,
+            header::TRANSFER_ENCODING,
+        ] {
+            parts.headers.remove(name);
+        }
+        error.write_headers(&mut parts.headers);
+        log(&error, parts.status, request);
+        envelope_body(&error, request)
+    };
+    set_id_header(&mut parts.headers, request);
+    Response::from_parts(parts, body)
+}
+
+/// The envelope for a failure that produced no response.
+fn fail<B>(failure: Failure, request: &RequestContext) -> Response<ResponseBody<B>> {
+    let error = match failure {
+        Failure::Error(error) => classify(error, request.config.overload_retry_after),
+        Failure::Panic(payload) => ApiError::internal(Panicked(panic_text(payload.as_ref()))),
+    };
+    let mut response = Response::new(envelope_body(&error, request));
+    *response.status_mut() = error.status();
+    error.write_headers(response.headers_mut());
+    set_id_header(response.headers_mut(), request);
+    log(&error, error.status(), request);
+    response
+}
+
+/// The error of an inner service, as the code it stands for. The error's
+/// whole source chain is searched, so a timeout wrapped by a buffer is
+/// still a timeout.
+fn classify(error: BoxError, overload_retry_after: u64) -> ApiError {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(error.as_ref());
+    while let Some(e) = next {
+        if e.is::<tower::timeout::error::Elapsed>() {
+            return ApiError::from_code(ErrorCode::GatewayTimeout).with_cause(error);
+        }
+        if e.is::<tower::load_shed::error::Overloaded>() {
+            return ApiError::service_unavailable(overload_retry_after).with_cause(error);
+        }
+        next = e.source();
+    }
+    ApiError::internal(error)
+}
+
+/// The envelope of a plain error response with `status`.
+fn plain_error(status: StatusCode, headers: &HeaderMap) -> ApiError {
+    let code = ErrorCode::from_status(status);
+    let retry_after = || {
+        headers
+            .get(header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    };
+    match code {
+        ErrorCode::TooManyRequests => retry_after()
+            .map(ApiError::too_many_requests)
+            .unwrap_or(ApiError::from_code(code)),
+        ErrorCode::ServiceUnavailable => retry_after()
+            .map(ApiError::service_unavailable)
+            .unwrap_or(ApiError::from_code(code)),
+        ErrorCode::InternalServerError => {
+            ApiError::from_code(code).with_cause(format!("inner service responded {status}"))
+        }
+        _ => ApiError::from_code(code),
+    }
+}
+
+fn envelope_body<B>(error: &ApiError, request: &RequestContext) -> ResponseBody<B> {
+    if request.head {
+        ResponseBody::empty()
+    } else {
+        ResponseBody::envelope(error.to_json(request.id))
+    }
+}
+
+fn set_id_header(headers: &mut HeaderMap, request: &RequestContext) {
+    if let Some(name) = &request.config.header {
+        headers.insert(name.clone(), request.id.to_header_value());
+    }
+}
+
+/// The one event per error response.
+fn log(error: &ApiError, status: StatusCode, request: &RequestContext) {
+    let code = error.code().as_str();
+    let status = status.as_u16();
+    let id = tracing::field::display(request.id);
+    if status >= 500 {
+        let cause = error.log_cause();
+        tracing::error!(
+            code,
+            status,
+            target = id,
+            cause = cause.as_deref(),
+            "request failed"
+        );
+    } else {
+        tracing::info!(
+            code,
+            status,
+            target = id,
+            detail = error.message(),
+            "request rejected"
+        );
+    }
+}
+
+/// A panic, as the cause of an `InternalServerError`.
+#[derive(Debug)]
+struct Panicked(String);
+
+impl fmt::Display for Panicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "handler panicked: {}", self.0)
+    }
+}
+
+impl StdError for Panicked {}
+
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a payload that is not a string".to_owned()
+    }
+}

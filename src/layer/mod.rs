@@ -1,0 +1,123 @@
+//! [`DefenderErrorLayer`]: the middleware that gives every request a
+//! tracking id and turns every failure into the Defender envelope.
+//!
+//! Per request the layer
+//!
+//! 1. takes an adopted id from a configured header, or makes one with its
+//!    [`MakeTrackingId`](crate::MakeTrackingId), and puts it in the request's
+//!    extensions;
+//! 2. runs the inner service inside a tracing span named `request` carrying
+//!    `target`, `method` and `path`, so every event a handler logs carries
+//!    the id;
+//! 3. rewrites the outcome: an [`ApiError`](crate::ApiError) response keeps
+//!    its envelope (with the request's id as `target`); any other response
+//!    with a status of 400 or more becomes the envelope for its status; an
+//!    inner error (a timeout, an overloaded service, anything else) and a
+//!    panic become 504, 503 and 500 envelopes;
+//! 4. logs exactly one event per error response, with `code`, `status`,
+//!    `target` and, for 5xx, the internal cause;
+//! 5. echoes the id in a response header (default `x-ms-request-id`) on
+//!    every response.
+//!
+//! The wrapped service's error type is [`Infallible`](std::convert::Infallible),
+//! so fallible tower middleware (timeouts, load shedding, concurrency
+//! limits) can sit inside the layer on an axum `Router` without
+//! `HandleErrorLayer`.
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use defender_errors::{ApiError, DefenderErrorLayer};
+//! use http::{Request, StatusCode};
+//! use http_body_util::BodyExt;
+//! use tower::ServiceExt;
+//!
+//! async fn machine() -> Result<String, ApiError> {
+//!     Err(ApiError::entity_not_found("Machine", "123"))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new()
+//!     .route("/api/machines/123", get(machine))
+//!     .layer(DefenderErrorLayer::new());
+//!
+//! let response = app
+//!     .oneshot(Request::get("/api/machines/123").body(axum::body::Body::empty()).unwrap())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(response.status(), StatusCode::NOT_FOUND);
+//! let id = response.headers()["x-ms-request-id"].to_str().unwrap().to_owned();
+//! let body = response.into_body().collect().await.unwrap().to_bytes();
+//! assert_eq!(
+//!     body,
+//!     format!(r#"{{"error":{{"code":"ResourceNotFound","message":"Machine 123 was not found","target":"{id}"}}}}"#)
+//! );
+//! # }
+//! ```
+//!
+//! # Using it with `TraceLayer`
+//!
+//! Put `DefenderErrorLayer` outside (added last) and tower-http's
+//! `TraceLayer` inside it. The trace span then is a child of the layer's
+//! `request` span, so its events carry `target`, and a `make_span_with`
+//! closure can read the id with
+//! [`TrackingId::from_request`](crate::TrackingId::from_request):
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use defender_errors::{DefenderErrorLayer, TrackingId};
+//! use tower_http::trace::TraceLayer;
+//!
+//! let app: Router = Router::new()
+//!     .route("/", get(|| async { "ok" }))
+//!     .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+//!         let id = TrackingId::from_request(req).map(tracing::field::display);
+//!         tracing::info_span!("http", method = %req.method(), uri = %req.uri(), target = id)
+//!     }))
+//!     .layer(DefenderErrorLayer::new());
+//! ```
+
+mod body;
+mod future;
+#[allow(clippy::module_inception)]
+mod layer;
+mod service;
+
+pub use self::body::ResponseBody;
+pub use self::future::ResponseFuture;
+pub use self::layer::DefenderErrorLayer;
+pub use self::service::DefenderError;
+
+/// Put in a response's extensions, makes the layer send that error response
+/// as it is (it still gets the id header and is still logged).
+///
+/// For a handler that deliberately sends another error body. To keep every
+/// plain error response as it is, use
+/// [`DefenderErrorLayer::rewrite_plain_errors`].
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use defender_errors::Passthrough;
+/// use http::StatusCode;
+///
+/// async fn teapot() -> impl IntoResponse {
+///     (StatusCode::IM_A_TEAPOT, Passthrough, "short and stout")
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Passthrough;
+
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponseParts for Passthrough {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut res: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        res.extensions_mut().insert(self);
+        Ok(res)
+    }
+}

@@ -1,0 +1,86 @@
+//! Microsoft-Defender-style error responses for tower and axum servers.
+//!
+//! Every error a server sends (a handler's failure, a rejected extractor, an
+//! unmatched route, a timeout, a panic) leaves as the Defender REST API
+//! envelope, with the documented status and a tracking id that also appears
+//! in the response header `x-ms-request-id` and on the request's tracing
+//! span:
+//!
+//! ```json
+//! {"error": {"code": "ResourceNotFound", "message": "Machine 123 was not found", "target": "43f4cb08-8fac-4b65-9db1-745c2ae65f3a"}}
+//! ```
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use axum::{extract::Path, routing::get, Router};
+//! use defender_errors::{ApiError, DefenderErrorLayer, TrackingId};
+//!
+//! async fn machine(Path(id): Path<String>, tracking: TrackingId) -> Result<String, ApiError> {
+//!     tracing::info!("looking up {id}"); // this event carries `target = <tracking>`
+//!     Err(ApiError::entity_not_found("Machine", &id))
+//! }
+//!
+//! # #[tokio::main] async fn main() {
+//! let app = Router::new()
+//!     .route("/api/machines/{id}", get(machine))
+//!     .layer(DefenderErrorLayer::new());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+//!
+//! # The parts
+//!
+//! - [`ErrorCode`]: the code table, each code with its status and spelling.
+//! - [`ApiError`]: one error response, with a constructor per message
+//!   template.
+//! - [`DefenderErrorLayer`]: the tower middleware; see the [`layer`] module.
+//! - [`TrackingId`]: the per-request id, made by a [`MakeTrackingId`] or
+//!   adopted from a configured [`IdSource`].
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
+//!
+//! Without `axum` the layer works around any `Service<http::Request<B>>`
+//! (a hyper `service_fn`, for example) and [`ApiError`] converts into an
+//! `http::Response` with [`ApiError::into_http_response`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod code;
+mod error;
+pub mod layer;
+mod tracking;
+
+pub use self::code::{ErrorCode, UnknownErrorCode};
+pub use self::error::{echo, ApiError, ERROR_CODE_HEADER, MAX_ECHO_CHARS};
+pub use self::layer::{DefenderErrorLayer, Passthrough};
+pub use self::tracking::{IdSource, MakeTrackingId, MakeUuidV4, TrackingId};
+
+/// Re-exported so users need not depend on tower for the error type.
+pub use tower::BoxError;
+
+#[cfg(feature = "axum")]
+mod axum_impls {
+    use axum::extract::FromRequestParts;
+    use http::request::Parts;
+
+    use crate::{ApiError, TrackingId};
+
+    /// Extracts the request's id. Without a
+    /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) in front the
+    /// request has none: that is a server bug, answered with a 500 envelope
+    /// whose cause is logged.
+    impl<S: Send + Sync> FromRequestParts<S> for TrackingId {
+        type Rejection = ApiError;
+
+        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+            parts.extensions.get::<TrackingId>().copied().ok_or_else(|| {
+                ApiError::internal("TrackingId extracted without a DefenderErrorLayer in front")
+            })
+        }
+    }
+}

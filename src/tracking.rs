@@ -1,0 +1,212 @@
+//! The per-request tracking id: its type, how it is made, and how a
+//! configured request header may supply it.
+//!
+//! The layer makes one [`TrackingId`] per request before the inner service
+//! runs, puts it in the request's extensions (handlers extract it), echoes it
+//! in a response header and writes it as the envelope's `target`.
+
+use std::fmt;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Request};
+use uuid::Uuid;
+
+/// The id that correlates a request, its log lines and its error response.
+///
+/// It renders as a lower-case hyphenated UUID. Handlers get it from the
+/// request extensions, or with the `axum` feature as an extractor:
+///
+/// ```
+/// use defender_errors::TrackingId;
+///
+/// async fn handler(id: TrackingId) -> String {
+///     format!("your request is {id}")
+/// }
+/// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(handler));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrackingId(Uuid);
+
+impl TrackingId {
+    /// A fresh random (version 4) id.
+    pub fn new_v4() -> Self {
+        TrackingId(Uuid::new_v4())
+    }
+
+    /// Wraps an existing UUID.
+    pub const fn from_uuid(uuid: Uuid) -> Self {
+        TrackingId(uuid)
+    }
+
+    /// The UUID.
+    pub const fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+
+    /// The id as a header value (36 ASCII bytes).
+    pub fn to_header_value(&self) -> HeaderValue {
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = self.0.hyphenated().encode_lower(&mut buf);
+        HeaderValue::from_str(text).expect("a hyphenated UUID is a valid header value")
+    }
+
+    /// Reads a tracking id from `value`, if it is a UUID (any of the forms
+    /// the `uuid` crate parses) and not the nil UUID.
+    pub fn parse(value: &str) -> Option<Self> {
+        match Uuid::try_parse(value) {
+            Ok(uuid) if !uuid.is_nil() => Some(TrackingId(uuid)),
+            _ => None,
+        }
+    }
+
+    /// Reads the trace-id of a W3C `traceparent` value
+    /// (`version-traceid-parentid-flags`, lower-case hexadecimal).
+    ///
+    /// The 128-bit trace-id becomes the UUID with the same bytes. Returns
+    /// `None` for anything malformed, for version `ff` and for an all-zero
+    /// trace-id or parent-id, as the W3C Trace Context specification
+    /// requires.
+    pub fn from_traceparent(value: &str) -> Option<Self> {
+        let bytes = value.as_bytes();
+        // version "-" trace-id "-" parent-id "-" flags; a future version may
+        // append "-" and more fields.
+        if bytes.len() < 55 || (bytes.len() > 55 && bytes[55] != b'-') {
+            return None;
+        }
+        if bytes[2] != b'-' || bytes[35] != b'-' || bytes[52] != b'-' {
+            return None;
+        }
+        let is_lower_hex = |s: &[u8]| s.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let (version, trace, parent, flags) =
+            (&bytes[0..2], &bytes[3..35], &bytes[36..52], &bytes[53..55]);
+        if ![version, trace, parent, flags].iter().all(|s| is_lower_hex(s)) || version == b"ff" {
+            return None;
+        }
+        if version == b"00" && bytes.len() != 55 {
+            return None;
+        }
+        if parent.iter().all(|&b| b == b'0') {
+            return None;
+        }
+        let uuid = Uuid::try_parse_ascii(trace).ok()?;
+        (!uuid.is_nil()).then_some(TrackingId(uuid))
+    }
+
+    /// The id a request carries in its extensions, if a
+    /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) put one there.
+    ///
+    /// This is how a `TraceLayer::make_span_with` closure placed inside the
+    /// layer reads the id.
+    pub fn from_request<B>(request: &Request<B>) -> Option<Self> {
+        request.extensions().get::<TrackingId>().copied()
+    }
+}
+
+impl fmt::Display for TrackingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl From<Uuid> for TrackingId {
+    fn from(uuid: Uuid) -> Self {
+        TrackingId(uuid)
+    }
+}
+
+impl From<TrackingId> for Uuid {
+    fn from(id: TrackingId) -> Self {
+        id.0
+    }
+}
+
+/// Makes the tracking id of a request.
+///
+/// The layer calls it once per request, after looking for an adopted id
+/// (see [`DefenderErrorLayer::adopt`](crate::DefenderErrorLayer::adopt)) and
+/// finding none.
+pub trait MakeTrackingId {
+    /// Makes the id for `request`.
+    fn make_tracking_id<B>(&mut self, request: &Request<B>) -> TrackingId;
+}
+
+/// The default [`MakeTrackingId`]: a random version 4 UUID per request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MakeUuidV4;
+
+impl MakeTrackingId for MakeUuidV4 {
+    fn make_tracking_id<B>(&mut self, _request: &Request<B>) -> TrackingId {
+        TrackingId::new_v4()
+    }
+}
+
+/// A request header the layer may take the tracking id from.
+///
+/// Adoption is off unless configured. A value is adopted only if it parses
+/// (as a UUID, or as a `traceparent`); anything else is ignored and never
+/// echoed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdSource {
+    /// A header whose value is a UUID, such as `x-request-id` or
+    /// `x-ms-client-request-id`.
+    Header(HeaderName),
+    /// The trace-id of a W3C `traceparent` header.
+    TraceParent,
+}
+
+impl IdSource {
+    /// `x-request-id`.
+    pub fn x_request_id() -> Self {
+        IdSource::Header(HeaderName::from_static("x-request-id"))
+    }
+
+    /// `x-ms-client-request-id`, the Microsoft guidelines' client id header.
+    pub fn x_ms_client_request_id() -> Self {
+        IdSource::Header(HeaderName::from_static("x-ms-client-request-id"))
+    }
+
+    /// Reads the id from `headers`, if this source is present and well-formed.
+    pub fn read(&self, headers: &HeaderMap) -> Option<TrackingId> {
+        let (name, parse): (&str, fn(&str) -> Option<TrackingId>) = match self {
+            IdSource::Header(name) => (name.as_str(), TrackingId::parse),
+            IdSource::TraceParent => ("traceparent", TrackingId::from_traceparent),
+        };
+        let mut values = headers.get_all(name).iter();
+        let value = values.next()?;
+        if values.next().is_some() {
+            // Two values for one id is ambiguous: adopt neither.
+            return None;
+        }
+        parse(value.to_str().ok()?)
+    }
+}
+
+thread_local! {
+    static CURRENT: std::cell::Cell<Option<TrackingId>> = const { std::cell::Cell::new(None) };
+}
+
+/// The id of the request whose service call or future is being polled on this
+/// thread, if a layer is polling one.
+///
+/// [`ApiError`](crate::ApiError) reads it when it turns into a response, so
+/// an error built inside a handler carries the right `target` the first time
+/// and the layer need not render it again.
+pub(crate) fn current() -> Option<TrackingId> {
+    CURRENT.with(|c| c.get())
+}
+
+/// Makes `id` the current id until the guard drops, then restores the
+/// previous one (layers may nest).
+pub(crate) struct CurrentGuard(Option<TrackingId>);
+
+impl CurrentGuard {
+    pub(crate) fn enter(id: TrackingId) -> Self {
+        CurrentGuard(CURRENT.with(|c| c.replace(Some(id))))
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        let previous = self.0;
+        CURRENT.with(|c| c.set(previous));
+    }
+}
