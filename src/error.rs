@@ -516,3 +516,26 @@ fn escape_controls(input: &str) -> Cow<'_, str> {
     }
     Cow::Owned(text)
 }
+
+thread_local! {
+    static VALUE_ERROR: std::cell::RefCell<Option<ApiError>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps `error` for the extractor that is deserializing on this thread and
+/// returns the text for the deserializer's own error.
+///
+/// A typed value (a hash, a domain, …) that fails its check inside a body
+/// reports its own code this way: serde errors carry only text, so the
+/// value stores the [`ApiError`] here and the `Json`/`Path`/`Query`
+/// extractors take it back with [`take_value_error`] when deserialization
+/// fails.
+pub(crate) fn stash_value_error(error: ApiError) -> String {
+    let text = error.message().to_owned();
+    VALUE_ERROR.with(|slot| *slot.borrow_mut() = Some(error));
+    text
+}
+
+/// Takes the error a typed value stashed on this thread, if any.
+pub(crate) fn take_value_error() -> Option<ApiError> {
+    VALUE_ERROR.with(|slot| slot.borrow_mut().take())
+}
