@@ -1,0 +1,177 @@
+//! Per-request cost of the layer, in-process, against a bare axum router and
+//! against the stack a user would otherwise build from tower-http.
+//!
+//! Run with `cargo bench --bench layer`. Every stack is described in
+//! `benches/support/stacks.rs`. A `tracing_subscriber::fmt` subscriber at
+//! INFO writing to a sink is installed, so spans and events are formatted
+//! as in production but not written anywhere.
+//!
+//! The handlers never wait, so each request's future is polled to the end
+//! with a no-op waker instead of an async runtime: the figures hold the
+//! service, the handler and collecting the body, and nothing else.
+//!
+//! After criterion's report, a table gives each median as a ratio to the
+//! bare router's on the same path, and the difference in nanoseconds.
+
+#[path = "support/stacks.rs"]
+mod stacks;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use criterion::{BenchmarkGroup, Criterion};
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use stacks::Stack;
+use tower::{Service, ServiceExt};
+
+/// Runs `future` to completion; it must never be pending.
+fn now<F: Future>(future: F) -> F::Output {
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    let waker = Waker::from(Arc::new(Noop));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// One request by `oneshot` on a clone of the service, body collected.
+async fn oneshot<S, B>(service: &S, path: &'static str) -> usize
+where
+    S: Service<Request<axum::body::Body>, Response = Response<B>, Error = Infallible> + Clone,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let response = service
+        .clone()
+        .oneshot(stacks::get_request(path))
+        .await
+        .unwrap();
+    response.into_body().collect().await.unwrap().to_bytes().len()
+}
+
+/// One request by `call` on the same service once it is ready.
+async fn call<S, B>(service: &mut S, path: &'static str) -> usize
+where
+    S: Service<Request<axum::body::Body>, Response = Response<B>, Error = Infallible>,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let response = service
+        .ready()
+        .await
+        .unwrap()
+        .call(stacks::get_request(path))
+        .await
+        .unwrap();
+    response.into_body().collect().await.unwrap().to_bytes().len()
+}
+
+fn bench_stack<S, B>(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    mut service: S,
+    path: &'static str,
+    by_call: bool,
+) where
+    S: Service<Request<axum::body::Body>, Response = Response<B>, Error = Infallible> + Clone,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    if by_call {
+        group.bench_function(name, |b| b.iter(|| now(call(&mut service, path))));
+    } else {
+        group.bench_function(name, |b| b.iter(|| now(oneshot(&service, path))));
+    }
+}
+
+/// The groups: (name, path, by `call`, stacks).
+const GROUPS: [(&str, &str, bool, &[Stack]); 4] = [
+    ("success-oneshot", "/ok", false, &Stack::ALL),
+    ("success-call", "/ok", true, &Stack::ALL),
+    ("error-oneshot", "/error", false, &Stack::ALL),
+    (
+        "panic-oneshot",
+        "/panic",
+        false,
+        &[Stack::Layered, Stack::RouteLayered, Stack::HandBuilt],
+    ),
+];
+
+fn output_directory() -> PathBuf {
+    std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("criterion")))
+        .unwrap_or_else(|| PathBuf::from("target/criterion"))
+}
+
+fn main() {
+    stacks::install_sink_subscriber();
+    stacks::silence_panics();
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .output_directory(&output_directory())
+        .configure_from_args();
+
+    for (group_name, path, by_call, stacks) in GROUPS {
+        let mut group = criterion.benchmark_group(group_name);
+        for &stack in stacks {
+            let name = stack.name();
+            match stack {
+                Stack::Bare => bench_stack(&mut group, name, stacks::bare(), path, by_call),
+                Stack::Layered => bench_stack(&mut group, name, stacks::layered(), path, by_call),
+                Stack::RouteLayered => {
+                    bench_stack(&mut group, name, stacks::route_layered(), path, by_call)
+                }
+                Stack::HandBuilt => {
+                    bench_stack(&mut group, name, stacks::hand_built(), path, by_call)
+                }
+            }
+        }
+        group.finish();
+    }
+    criterion.final_summary();
+    print_ratios();
+}
+
+/// Medians as ratios to the bare router's (the panic path, which has no
+/// bare figure, against the bare error response).
+fn print_ratios() {
+    let median = |group: &str, stack: Stack| -> Option<f64> {
+        let file = output_directory()
+            .join(group)
+            .join(stack.name())
+            .join("new/estimates.json");
+        let text = std::fs::read_to_string(file).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        json["median"]["point_estimate"].as_f64()
+    };
+    println!();
+    println!("| group | stack | median | vs bare | added |");
+    println!("|---|---|---:|---:|---:|");
+    for (group, _, _, stacks) in GROUPS {
+        let baseline = median(group, Stack::Bare).or_else(|| median("error-oneshot", Stack::Bare));
+        for &stack in stacks {
+            let Some(ns) = median(group, stack) else {
+                continue;
+            };
+            let (ratio, added) = match baseline {
+                Some(base) => (format!("{:.2}", ns / base), format!("{:+.0} ns", ns - base)),
+                None => ("-".into(), "-".into()),
+            };
+            println!("| {group} | {} | {ns:.0} ns | {ratio} | {added} |", stack.name());
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The services every benchmark compares, built one way so the criterion
+//! bench, the callgrind driver and the load-test server measure the same
+//! thing.
+//!
+//! Routes (identical in every stack):
+//! - `GET /ok`: a trivial success (`"ok"`).
+//! - `GET /error`: the handler returns an [`ApiError`] (404 `ResourceNotFound`).
+//! - `GET /panic`: the handler panics.
+//!
+//! Stacks:
+//! - **bare**: the router alone.
+//! - **layered**: [`DefenderErrorLayer`] wrapped around the router
+//!   (`layer.layer(router)`, the layer runs before routing).
+//! - **route-layered**: the same layer applied with `Router::layer` (axum
+//!   then boxes the layered service's future and body per request).
+//! - **hand-built**: what a user would assemble from tower-http and axum for
+//!   comparable behaviour: a UUID request id set on the request and echoed
+//!   in `x-ms-request-id`, an INFO span with the id, method and path, an
+//!   INFO event for 4xx and an ERROR event for 5xx responses, panics caught
+//!   as 500s and service errors turned into responses by `HandleErrorLayer`.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::error_handling::{HandleError, HandleErrorLayer};
+use axum::routing::get;
+use axum::body::Body;
+use axum::Router;
+use defender_errors::layer::DefenderError;
+use defender_errors::{ApiError, DefenderErrorLayer};
+use http::{HeaderName, Request, Response};
+use tower::{Layer, ServiceBuilder};
+use tower_http::catch_panic::{CatchPanic, CatchPanicLayer, DefaultResponseForPanic};
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestId, PropagateRequestIdLayer, SetRequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnRequest, MakeSpan, OnResponse, Trace, TraceLayer};
+
+/// The stacks, by the name the command lines use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stack {
+    Bare,
+    Layered,
+    RouteLayered,
+    HandBuilt,
+}
+
+impl Stack {
+    pub const ALL: [Stack; 4] = [
+        Stack::Bare,
+        Stack::Layered,
+        Stack::RouteLayered,
+        Stack::HandBuilt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stack::Bare => "bare",
+            Stack::Layered => "layered",
+            Stack::RouteLayered => "route-layered",
+            Stack::HandBuilt => "hand-built",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+async fn error() -> Result<&'static str, ApiError> {
+    Err(ApiError::resource_not_found("Machine 7"))
+}
+
+async fn panic() -> &'static str {
+    panic!("handler gave up")
+}
+
+/// The router every stack wraps.
+pub fn router() -> Router {
+    Router::new()
+        .route("/ok", get(ok))
+        .route("/error", get(error))
+        .route("/panic", get(panic))
+}
+
+/// The router alone.
+pub fn bare() -> Router {
+    router()
+}
+
+/// The router inside [`DefenderErrorLayer`].
+pub fn layered() -> DefenderError<Router> {
+    DefenderErrorLayer::new().layer(router())
+}
+
+/// The router with the layer applied per route by `Router::layer`.
+pub fn route_layered() -> Router {
+    router().layer(DefenderErrorLayer::new())
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+
+/// The hand-built tower-http stack (outermost first).
+pub fn hand_built() -> HandBuilt {
+    ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(RequestSpan)
+                .on_response(LogRejection),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(CatchPanicLayer::new())
+        .layer(HandleErrorLayer::new(handle_error as HandleFn))
+        .service(router())
+}
+
+/// The type of [`hand_built`].
+pub type HandBuilt = SetRequestId<
+    Trace<
+        PropagateRequestId<CatchPanic<HandleError<Router, HandleFn, ()>, DefaultResponseForPanic>>,
+        SharedClassifier<ServerErrorsAsFailures>,
+        RequestSpan,
+        DefaultOnRequest,
+        LogRejection,
+    >,
+    MakeRequestUuid,
+>;
+
+type HandleFn = fn(Infallible) -> std::future::Ready<ApiError>;
+
+fn handle_error(error: Infallible) -> std::future::Ready<ApiError> {
+    match error {}
+}
+
+/// The hand-built stack's span: like the layer's, at INFO with the id,
+/// method and path.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, req: &Request<B>) -> tracing::Span {
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            target = id,
+            method = %req.method(),
+            path = req.uri().path(),
+        )
+    }
+}
+
+/// The hand-built stack's `on_response`: one INFO event per 4xx (5xx are
+/// logged at ERROR by `TraceLayer`'s default `on_failure`).
+#[derive(Debug, Clone, Copy)]
+pub struct LogRejection;
+
+impl<B> OnResponse<B> for LogRejection {
+    fn on_response(self, response: &Response<B>, _latency: Duration, _span: &tracing::Span) {
+        if response.status().is_client_error() {
+            tracing::info!(status = response.status().as_u16(), "request rejected");
+        }
+    }
+}
+
+/// A `fmt` subscriber at INFO writing to a sink, installed globally: the
+/// cost of formatting every span and event without the cost of I/O.
+pub fn install_sink_subscriber() {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::sink)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("no subscriber was set before");
+}
+
+/// Panics print nothing (the panic route is benchmarked).
+pub fn silence_panics() {
+    std::panic::set_hook(Box::new(|_| {}));
+}
+
+/// A `GET` of `path`.
+pub fn get_request(path: &'static str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
