@@ -7,7 +7,7 @@
 # (count(1100) - count(100)) / 1000, so start-up and one-off costs cancel.
 # A `tracing_subscriber::fmt` subscriber at INFO writes to a sink.
 #
-# Usage: benches/instructions.sh [stack ...]   (default: all four stacks)
+# Usage: benches/instructions.sh [stack ...]   (default: all five stacks)
 # Set PROFILE_DIR=dir to keep the N=1100 callgrind files for
 # callgrind_annotate (the driver is built with line tables).
 set -euo pipefail
@@ -20,7 +20,7 @@ cargo build --release --example instr_driver >&2
 driver="$target_dir/release/examples/instr_driver"
 
 stacks=("$@")
-[ ${#stacks[@]} -gt 0 ] || stacks=(bare layered route-layered hand-built)
+[ ${#stacks[@]} -gt 0 ] || stacks=(bare layered layered-debug-span route-layered hand-built)
 paths=(/ok /error /panic)
 small=100
 large=1100

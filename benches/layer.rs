@@ -105,7 +105,12 @@ const GROUPS: [(&str, &str, bool, &[Stack]); 4] = [
         "panic-oneshot",
         "/panic",
         false,
-        &[Stack::Layered, Stack::RouteLayered, Stack::HandBuilt],
+        &[
+            Stack::Layered,
+            Stack::LayeredDebugSpan,
+            Stack::RouteLayered,
+            Stack::HandBuilt,
+        ],
     ),
 ];
 
@@ -132,6 +137,13 @@ fn main() {
             match stack {
                 Stack::Bare => bench_stack(&mut group, name, stacks::bare(), path, by_call),
                 Stack::Layered => bench_stack(&mut group, name, stacks::layered(), path, by_call),
+                Stack::LayeredDebugSpan => bench_stack(
+                    &mut group,
+                    name,
+                    stacks::layered_debug_span(),
+                    path,
+                    by_call,
+                ),
                 Stack::RouteLayered => {
                     bench_stack(&mut group, name, stacks::route_layered(), path, by_call)
                 }

@@ -2,7 +2,8 @@
 //! with callgrind (see `benches/instructions.sh`).
 //!
 //! Run with `cargo run --release --example instr_driver -- <stack> <path> <n>`,
-//! where `<stack>` is `bare`, `layered`, `route-layered` or `hand-built` and
+//! where `<stack>` is `bare`, `layered`, `layered-debug-span`,
+//! `route-layered` or `hand-built` and
 //! `<path>` is `/ok`, `/error` or `/panic`.
 //!
 //! Every request goes through `tower::ServiceExt::oneshot` on a clone of the
@@ -22,7 +23,7 @@ use tower::{Service, ServiceExt};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: instr_driver <bare|layered|route-layered|hand-built> <path> <n>";
+    let usage = "usage: instr_driver <bare|layered|layered-debug-span|route-layered|hand-built> <path> <n>";
     let stack = args.next().and_then(|s| Stack::parse(&s)).expect(usage);
     let path: &'static str = args.next().expect(usage).leak();
     let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
@@ -36,6 +37,7 @@ fn main() {
         let bytes = match stack {
             Stack::Bare => drive(stacks::bare(), path, n).await,
             Stack::Layered => drive(stacks::layered(), path, n).await,
+            Stack::LayeredDebugSpan => drive(stacks::layered_debug_span(), path, n).await,
             Stack::RouteLayered => drive(stacks::route_layered(), path, n).await,
             Stack::HandBuilt => drive(stacks::hand_built(), path, n).await,
         };

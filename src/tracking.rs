@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use bytes::BytesMut;
 use http::{HeaderMap, HeaderName, HeaderValue, Request};
 use uuid::Uuid;
 
@@ -45,8 +46,7 @@ impl TrackingId {
     /// The id as a header value (36 ASCII bytes).
     pub fn to_header_value(&self) -> HeaderValue {
         let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        let text = self.0.hyphenated().encode_lower(&mut buf);
-        HeaderValue::from_str(text).expect("a hyphenated UUID is a valid header value")
+        header_value(self.0.hyphenated().encode_lower(&mut buf))
     }
 
     /// Reads a tracking id from `value`, if it is a UUID (any of the forms
@@ -182,6 +182,30 @@ impl IdSource {
         }
         parse(value.to_str().ok()?)
     }
+}
+
+/// Ids per block of [`ID_TEXT`].
+const IDS_PER_BLOCK: usize = 64;
+
+thread_local! {
+    /// Room for the text of the next ids' header values. Each value is a
+    /// slice of a shared block, so a header value costs one allocation per
+    /// [`IDS_PER_BLOCK`] ids instead of one each; a block is freed when its
+    /// last value is dropped.
+    static ID_TEXT: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
+/// `text`, an id's hyphenated form, as a header value.
+pub(crate) fn header_value(text: &str) -> HeaderValue {
+    let bytes = ID_TEXT.with(|block| {
+        let mut block = block.borrow_mut();
+        if block.capacity() < text.len() {
+            *block = BytesMut::with_capacity(uuid::fmt::Hyphenated::LENGTH * IDS_PER_BLOCK);
+        }
+        block.extend_from_slice(text.as_bytes());
+        block.split().freeze()
+    });
+    HeaderValue::from_maybe_shared(bytes).expect("a hyphenated UUID is a valid header value")
 }
 
 thread_local! {

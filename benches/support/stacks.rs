@@ -11,6 +11,8 @@
 //! - **bare**: the router alone.
 //! - **layered**: [`DefenderErrorLayer`] wrapped around the router
 //!   (`layer.layer(router)`, the layer runs before routing).
+//! - **layered-debug-span**: the same with the layer's span at `DEBUG`, so
+//!   the `INFO` subscriber neither creates nor formats it.
 //! - **route-layered**: the same layer applied with `Router::layer` (axum
 //!   then boxes the layered service's future and body per request).
 //! - **hand-built**: what a user would assemble from tower-http and axum for
@@ -43,14 +45,16 @@ use tower_http::trace::{DefaultOnRequest, MakeSpan, OnResponse, Trace, TraceLaye
 pub enum Stack {
     Bare,
     Layered,
+    LayeredDebugSpan,
     RouteLayered,
     HandBuilt,
 }
 
 impl Stack {
-    pub const ALL: [Stack; 4] = [
+    pub const ALL: [Stack; 5] = [
         Stack::Bare,
         Stack::Layered,
+        Stack::LayeredDebugSpan,
         Stack::RouteLayered,
         Stack::HandBuilt,
     ];
@@ -59,6 +63,7 @@ impl Stack {
         match self {
             Stack::Bare => "bare",
             Stack::Layered => "layered",
+            Stack::LayeredDebugSpan => "layered-debug-span",
             Stack::RouteLayered => "route-layered",
             Stack::HandBuilt => "hand-built",
         }
@@ -97,6 +102,14 @@ pub fn bare() -> Router {
 /// The router inside [`DefenderErrorLayer`].
 pub fn layered() -> DefenderError<Router> {
     DefenderErrorLayer::new().layer(router())
+}
+
+/// The router inside [`DefenderErrorLayer`] whose span is at `DEBUG`, below
+/// the subscriber's `INFO`: the layer's cost without the span's.
+pub fn layered_debug_span() -> DefenderError<Router> {
+    DefenderErrorLayer::new()
+        .span_level(tracing::Level::DEBUG)
+        .layer(router())
 }
 
 /// The router with the layer applied per route by `Router::layer`.
@@ -175,9 +188,15 @@ impl<B> OnResponse<B> for LogRejection {
 
 /// A `fmt` subscriber at INFO writing to a sink, installed globally: the
 /// cost of formatting every span and event without the cost of I/O.
+///
+/// Colours are off, as for any log that goes to a file or a pipe; set
+/// `BENCH_ANSI=1` to format with ANSI colour codes (`fmt`'s default), which
+/// roughly doubles what every span and event costs to format.
 pub fn install_sink_subscriber() {
+    let ansi = std::env::var_os("BENCH_ANSI").is_some_and(|v| v == "1");
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
+        .with_ansi(ansi)
         .with_writer(std::io::sink)
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("no subscriber was set before");

@@ -5,15 +5,13 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{self, HeaderMap};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 use tower::BoxError;
 
-use super::layer::Config;
 use super::{Passthrough, ResponseBody};
 use crate::error::Rendered;
 use crate::tracking::{CurrentGuard, TrackingId};
@@ -24,6 +22,7 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         kind: Kind<F>,
+        span: tracing::Span,
         request: RequestContext,
     }
 }
@@ -37,11 +36,18 @@ pin_project! {
 }
 
 /// What the layer knows of the request when the response comes back.
-struct RequestContext {
-    id: TrackingId,
-    span: tracing::Span,
-    head: bool,
-    config: Arc<Config>,
+///
+/// It holds copies of the few settings the response needs rather than the
+/// layer's shared configuration, so a request costs no reference-count
+/// traffic on a value every request of every thread shares.
+pub(crate) struct RequestContext {
+    pub(crate) id: TrackingId,
+    /// The id header, made when the request came in; taken when the
+    /// response gets it.
+    pub(crate) id_header: Option<(HeaderName, HeaderValue)>,
+    pub(crate) head: bool,
+    pub(crate) rewrite_plain: bool,
+    pub(crate) overload_retry_after: u64,
 }
 
 /// A failure that produced no response.
@@ -51,41 +57,21 @@ pub(crate) enum Failure {
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(
-        future: F,
-        id: TrackingId,
-        span: tracing::Span,
-        head: bool,
-        config: Arc<Config>,
-    ) -> Self {
+    pub(crate) fn new(future: F, span: tracing::Span, request: RequestContext) -> Self {
         ResponseFuture {
             kind: Kind::Inner { future },
-            request: RequestContext {
-                id,
-                span,
-                head,
-                config,
-            },
+            span,
+            request,
         }
     }
 
-    pub(crate) fn failed(
-        failure: Failure,
-        id: TrackingId,
-        span: tracing::Span,
-        head: bool,
-        config: Arc<Config>,
-    ) -> Self {
+    pub(crate) fn failed(failure: Failure, span: tracing::Span, request: RequestContext) -> Self {
         ResponseFuture {
             kind: Kind::Failed {
                 failure: Some(failure),
             },
-            request: RequestContext {
-                id,
-                span,
-                head,
-                config,
-            },
+            span,
+            request,
         }
     }
 }
@@ -99,8 +85,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let request = &*this.request;
-        let _entered = request.span.enter();
+        let _entered = this.span.enter();
+        let request = this.request;
         let response = match this.kind.project() {
             KindProj::Inner { future } => {
                 let polled = {
@@ -124,7 +110,7 @@ where
 }
 
 /// Passes a response on: successes untouched, error responses as envelopes.
-fn finish<B>(mut response: Response<B>, request: &RequestContext) -> Response<ResponseBody<B>> {
+fn finish<B>(mut response: Response<B>, request: &mut RequestContext) -> Response<ResponseBody<B>> {
     if response.status().as_u16() < 400 {
         set_id_header(response.headers_mut(), request);
         return response.map(ResponseBody::inner);
@@ -143,7 +129,7 @@ fn finish<B>(mut response: Response<B>, request: &RequestContext) -> Response<Re
         } else {
             ResponseBody::envelope(error.to_json(request.id))
         }
-    } else if !request.config.rewrite_plain || parts.extensions.get::<Passthrough>().is_some() {
+    } else if !request.rewrite_plain || parts.extensions.get::<Passthrough>().is_some() {
         let error = ApiError::from_code(ErrorCode::from_status(parts.status));
         log(&error, parts.status, request);
         ResponseBody::inner(body)
@@ -171,9 +157,9 @@ fn finish<B>(mut response: Response<B>, request: &RequestContext) -> Response<Re
 }
 
 /// The envelope for a failure that produced no response.
-fn fail<B>(failure: Failure, request: &RequestContext) -> Response<ResponseBody<B>> {
+fn fail<B>(failure: Failure, request: &mut RequestContext) -> Response<ResponseBody<B>> {
     let error = match failure {
-        Failure::Error(error) => classify(error, request.config.overload_retry_after),
+        Failure::Error(error) => classify(error, request.overload_retry_after),
         Failure::Panic(payload) => ApiError::internal(Panicked(panic_text(payload.as_ref()))),
     };
     let mut response = Response::new(envelope_body(&error, request));
@@ -235,9 +221,9 @@ fn envelope_body<B>(error: &ApiError, request: &RequestContext) -> ResponseBody<
     }
 }
 
-fn set_id_header(headers: &mut HeaderMap, request: &RequestContext) {
-    if let Some(name) = &request.config.header {
-        headers.insert(name.clone(), request.id.to_header_value());
+fn set_id_header(headers: &mut HeaderMap, request: &mut RequestContext) {
+    if let Some((name, value)) = request.id_header.take() {
+        headers.insert(name, value);
     }
 }
 

@@ -17,6 +17,7 @@ use crate::tracking::{IdSource, MakeTrackingId, MakeUuidV4};
 /// | response header | `x-ms-request-id` | [`request_id_header`](Self::request_id_header), [`without_request_id_header`](Self::without_request_id_header) |
 /// | plain error responses | rewritten | [`rewrite_plain_errors`](Self::rewrite_plain_errors) |
 /// | `Retry-After` of 503 overload | 1 second | [`overload_retry_after`](Self::overload_retry_after) |
+/// | level of the `request` span | `INFO` | [`span_level`](Self::span_level) |
 #[derive(Debug, Clone)]
 pub struct DefenderErrorLayer<M = MakeUuidV4> {
     pub(crate) make_id: M,
@@ -29,6 +30,7 @@ pub(crate) struct Config {
     pub(crate) adopt: Vec<IdSource>,
     pub(crate) rewrite_plain: bool,
     pub(crate) overload_retry_after: u64,
+    pub(crate) span_level: tracing::Level,
 }
 
 impl DefenderErrorLayer {
@@ -41,6 +43,7 @@ impl DefenderErrorLayer {
                 adopt: Vec::new(),
                 rewrite_plain: true,
                 overload_retry_after: 1,
+                span_level: tracing::Level::INFO,
             }),
         }
     }
@@ -106,6 +109,26 @@ impl<M> DefenderErrorLayer<M> {
     /// overload (503 `ServiceUnavailable`).
     pub fn overload_retry_after(mut self, seconds: u64) -> Self {
         Arc::make_mut(&mut self.config).overload_retry_after = seconds;
+        self
+    }
+
+    /// The level of the `request` span (`INFO` by default) that carries
+    /// `target`, `method` and `path` and inside which the inner service runs.
+    ///
+    /// The span is the layer's largest cost: a subscriber that formats
+    /// fields, such as `tracing_subscriber::fmt`, formats all three when the
+    /// span is created, whether or not anything is logged inside it. A level
+    /// below the subscriber's (say `DEBUG` under an `INFO` filter) makes the
+    /// span free, at the price of handler events no longer carrying `target`
+    /// at that filter. Error events are logged with `target` either way.
+    ///
+    /// ```
+    /// use defender_errors::DefenderErrorLayer;
+    ///
+    /// let layer = DefenderErrorLayer::new().span_level(tracing::Level::DEBUG);
+    /// ```
+    pub fn span_level(mut self, level: tracing::Level) -> Self {
+        Arc::make_mut(&mut self.config).span_level = level;
         self
     }
 }

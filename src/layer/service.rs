@@ -6,12 +6,13 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use tower::BoxError;
+use tracing::Level;
 use tower_service::Service;
 
-use super::future::{Failure, ResponseFuture};
+use super::future::{Failure, RequestContext, ResponseFuture};
 use super::layer::Config;
 use super::{DefenderErrorLayer, ResponseBody};
-use crate::tracking::{CurrentGuard, MakeTrackingId, MakeUuidV4, TrackingId};
+use crate::tracking::{self, CurrentGuard, MakeTrackingId, MakeUuidV4};
 
 /// The service [`DefenderErrorLayer`] wraps around an inner service. See the
 /// [module docs](crate::layer).
@@ -111,12 +112,26 @@ where
             .find_map(|source| source.read(req.headers()))
             .unwrap_or_else(|| self.make_id.make_tracking_id(&req));
         req.extensions_mut().insert(id);
-        let span = request_span(id, &req);
-        let head = req.method() == http::Method::HEAD;
-        let config = self.config.clone();
+
+        // The id's text, made once: the span's `target` and the header both
+        // use it.
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text: &str = id.as_uuid().hyphenated().encode_lower(&mut text);
+        let span = request_span(self.config.span_level, text, &req);
+        let config = &*self.config;
+        let request = RequestContext {
+            id,
+            id_header: config
+                .header
+                .as_ref()
+                .map(|name| (name.clone(), tracking::header_value(text))),
+            head: req.method() == http::Method::HEAD,
+            rewrite_plain: config.rewrite_plain,
+            overload_retry_after: config.overload_retry_after,
+        };
 
         if let Some(error) = self.not_ready.take() {
-            return ResponseFuture::failed(Failure::Error(error), id, span, head, config);
+            return ResponseFuture::failed(Failure::Error(error), span, request);
         }
         let called = {
             let _entered = span.enter();
@@ -124,17 +139,31 @@ where
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         };
         match called {
-            Ok(future) => ResponseFuture::new(future, id, span, head, config),
-            Err(payload) => ResponseFuture::failed(Failure::Panic(payload), id, span, head, config),
+            Ok(future) => ResponseFuture::new(future, span, request),
+            Err(payload) => ResponseFuture::failed(Failure::Panic(payload), span, request),
         }
     }
 }
 
-fn request_span<B>(id: TrackingId, req: &Request<B>) -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        target = %id,
-        method = %req.method(),
-        path = req.uri().path(),
-    )
+/// The request's span. The level is a setting, but a callsite's level is
+/// fixed, so there is one callsite per level.
+fn request_span<B>(level: Level, target: &str, req: &Request<B>) -> tracing::Span {
+    macro_rules! span_at {
+        ($level:expr) => {
+            tracing::span!(
+                $level,
+                "request",
+                target = %target,
+                method = %req.method(),
+                path = req.uri().path(),
+            )
+        };
+    }
+    match level {
+        Level::ERROR => span_at!(Level::ERROR),
+        Level::WARN => span_at!(Level::WARN),
+        Level::INFO => span_at!(Level::INFO),
+        Level::DEBUG => span_at!(Level::DEBUG),
+        Level::TRACE => span_at!(Level::TRACE),
+    }
 }
