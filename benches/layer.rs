@@ -58,7 +58,13 @@ where
         .oneshot(stacks::get_request(path))
         .await
         .unwrap();
-    response.into_body().collect().await.unwrap().to_bytes().len()
+    response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .len()
 }
 
 /// One request by `call` on the same service once it is ready.
@@ -75,7 +81,13 @@ where
         .call(stacks::get_request(path))
         .await
         .unwrap();
-    response.into_body().collect().await.unwrap().to_bytes().len()
+    response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .len()
 }
 
 fn bench_stack<S, B>(
@@ -117,7 +129,9 @@ const GROUPS: [(&str, &str, bool, &[Stack]); 4] = [
 fn output_directory() -> PathBuf {
     std::env::var_os("CRITERION_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("criterion")))
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("criterion"))
+        })
         .unwrap_or_else(|| PathBuf::from("target/criterion"))
 }
 
@@ -183,7 +197,10 @@ fn print_ratios() {
                 Some(base) => (format!("{:.2}", ns / base), format!("{:+.0} ns", ns - base)),
                 None => ("-".into(), "-".into()),
             };
-            println!("| {group} | {} | {ns:.0} ns | {ratio} | {added} |", stack.name());
+            println!(
+                "| {group} | {} | {ns:.0} ns | {ratio} | {added} |",
+                stack.name()
+            );
         }
     }
 }

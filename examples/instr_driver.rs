@@ -23,7 +23,8 @@ use tower::{Service, ServiceExt};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: instr_driver <bare|layered|layered-debug-span|route-layered|hand-built> <path> <n>";
+    let usage =
+        "usage: instr_driver <bare|layered|layered-debug-span|route-layered|hand-built> <path> <n>";
     let stack = args.next().and_then(|s| Stack::parse(&s)).expect(usage);
     let path: &'static str = args.next().expect(usage).leak();
     let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
@@ -58,7 +59,13 @@ where
             .oneshot(stacks::get_request(path))
             .await
             .unwrap();
-        total += response.into_body().collect().await.unwrap().to_bytes().len();
+        total += response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .len();
     }
     total
 }

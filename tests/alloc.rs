@@ -49,12 +49,10 @@ fn now<F: Future>(future: F) -> F::Output {
 }
 
 fn router() -> Router {
-    Router::new()
-        .route("/ok", get(|| async { "ok" }))
-        .route(
-            "/error",
-            get(|| async { Err::<&str, _>(ApiError::resource_not_found("Machine 7")) }),
-        )
+    Router::new().route("/ok", get(|| async { "ok" })).route(
+        "/error",
+        get(|| async { Err::<&str, _>(ApiError::resource_not_found("Machine 7")) }),
+    )
 }
 
 /// One request and its collected body.
@@ -65,11 +63,15 @@ where
     B::Error: std::fmt::Debug,
 {
     now(async {
-        let request = Request::get(path)
-            .body(axum::body::Body::empty())
-            .unwrap();
+        let request = Request::get(path).body(axum::body::Body::empty()).unwrap();
         let response = service.clone().oneshot(request).await.unwrap();
-        response.into_body().collect().await.unwrap().to_bytes().len()
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .len()
     })
 }
 
@@ -146,14 +148,20 @@ fn allocations_the_layer_adds_per_request() {
     // block shared by 64 ids (two allocations per block).
     let (typical, mean) = added("/ok", false);
     assert!(typical <= 2, "success path: {typical} allocations added");
-    assert!(mean <= 2.0 + 2.0 / 64.0 + 1e-9, "success path: {mean} on average");
+    assert!(
+        mean <= 2.0 + 2.0 / 64.0 + 1e-9,
+        "success path: {mean} on average"
+    );
 
     // Error path, no subscriber: the same two. The handler's envelope is
     // rendered once, with the request's id, and the layer passes it on.
     // Bound measured when this test was written.
     let (typical, mean) = added("/error", false);
     assert!(typical <= 2, "error path: {typical} allocations added");
-    assert!(mean <= 2.0 + 2.0 / 64.0 + 1e-9, "error path: {mean} on average");
+    assert!(
+        mean <= 2.0 + 2.0 / 64.0 + 1e-9,
+        "error path: {mean} on average"
+    );
 
     // With a `fmt` subscriber at INFO, four more: the subscriber's copy of
     // the span's formatted fields (a box and a growing string). The error

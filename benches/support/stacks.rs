@@ -25,9 +25,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::error_handling::{HandleError, HandleErrorLayer};
 use axum::routing::get;
-use axum::body::Body;
 use axum::Router;
 use defender_errors::layer::DefenderError;
 use defender_errors::{ApiError, DefenderErrorLayer};

@@ -6,8 +6,8 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use tower::BoxError;
-use tracing::Level;
 use tower_service::Service;
+use tracing::Level;
 
 use super::future::{Failure, RequestContext, ResponseFuture};
 use super::layer::Config;
