@@ -9,7 +9,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use http::{Response, StatusCode};
-use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::tracking::{self, TrackingId};
 use crate::ErrorCode;
@@ -309,14 +308,7 @@ impl ApiError {
 
     /// The envelope `{"error":{"code":…,"message":…,"target":…}}` as JSON.
     pub fn to_json(&self, target: TrackingId) -> Bytes {
-        let envelope = Envelope {
-            error: Inner {
-                code: self.code,
-                message: self.message(),
-                target,
-            },
-        };
-        Bytes::from(serde_json::to_vec(&envelope).expect("an envelope always serializes"))
+        envelope_json(self.code.as_str(), self.message(), target)
     }
 
     /// The complete response: status, `Content-Type`, `x-ms-error-code`,
@@ -428,40 +420,46 @@ impl axum::response::IntoResponse for ApiError {
     }
 }
 
-struct Envelope<'a> {
-    error: Inner<'a>,
+/// Writes the envelope by hand: the code is an identifier and the target
+/// hexadecimal with hyphens, so only the message may need escaping, and the
+/// buffer is sized once. The bytes are those `serde_json` writes for the
+/// same three members in this order.
+fn envelope_json(code: &str, message: &str, target: TrackingId) -> Bytes {
+    const HEAD: &[u8] = br#"{"error":{"code":""#;
+    const MESSAGE: &[u8] = br#"","message":"#;
+    const TARGET: &[u8] = br#","target":""#;
+    const TAIL: &[u8] = br#""}}"#;
+    let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let id = target.as_uuid().hyphenated().encode_lower(&mut id);
+    let mut json = Vec::with_capacity(
+        HEAD.len()
+            + code.len()
+            + MESSAGE.len()
+            + message.len()
+            + 2
+            + TARGET.len()
+            + id.len()
+            + TAIL.len(),
+    );
+    json.extend_from_slice(HEAD);
+    json.extend_from_slice(code.as_bytes());
+    json.extend_from_slice(MESSAGE);
+    write_json_string(&mut json, message);
+    json.extend_from_slice(TARGET);
+    json.extend_from_slice(id.as_bytes());
+    json.extend_from_slice(TAIL);
+    Bytes::from(json)
 }
 
-struct Inner<'a> {
-    code: ErrorCode,
-    message: &'a str,
-    target: TrackingId,
-}
-
-impl Serialize for Envelope<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Envelope", 1)?;
-        s.serialize_field("error", &self.error)?;
-        s.end()
-    }
-}
-
-impl Serialize for Inner<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Error", 3)?;
-        s.serialize_field("code", self.code.as_str())?;
-        s.serialize_field("message", self.message)?;
-        s.serialize_field("target", &Target(self.target))?;
-        s.end()
-    }
-}
-
-struct Target(TrackingId);
-
-impl Serialize for Target {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        serializer.serialize_str(self.0.as_uuid().hyphenated().encode_lower(&mut buf))
+/// `text` as a JSON string: copied as it is when nothing in it needs
+/// escaping (the usual case), else escaped by `serde_json`.
+fn write_json_string(json: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        json.push(b'"');
+        json.extend_from_slice(text.as_bytes());
+        json.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *json, text).expect("a string always serializes");
     }
 }
 
@@ -541,4 +539,63 @@ pub(crate) fn stash_value_error(error: ApiError) -> String {
 #[allow(dead_code)] // used by the extractors
 pub(crate) fn take_value_error() -> Option<ApiError> {
     VALUE_ERROR.with(|slot| slot.borrow_mut().take())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `serde_json` writes for the envelope.
+    fn reference(code: &str, message: &str, target: TrackingId) -> String {
+        #[derive(serde::Serialize)]
+        struct Envelope<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: &'a str,
+            target: String,
+        }
+        serde_json::to_string(&Envelope {
+            error: Inner {
+                code,
+                message,
+                target: target.to_string(),
+            },
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn hand_written_envelope_is_byte_for_byte_what_serde_json_writes() {
+        let target = TrackingId::new_v4();
+        for message in [
+            "",
+            "Machine 123 was not found",
+            "quote \" and backslash \\ inside",
+            "control \n \r \t \u{8} \u{c} \u{1} \u{1f} and DEL \u{7f}",
+            "non-ASCII: é, 中文, 🦀, \u{2028}",
+            "…",
+        ] {
+            let json = envelope_json("BadRequest", message, target);
+            assert_eq!(
+                std::str::from_utf8(&json).unwrap(),
+                reference("BadRequest", message, target),
+                "message {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_renders_as_serde_json_would() {
+        let target = TrackingId::new_v4();
+        for code in ErrorCode::ALL {
+            let error = ApiError::from_code(*code);
+            assert_eq!(
+                std::str::from_utf8(&error.to_json(target)).unwrap(),
+                reference(code.as_str(), error.message(), target),
+            );
+        }
+    }
 }
