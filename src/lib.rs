@@ -52,6 +52,7 @@
 
 mod code;
 mod error;
+pub mod extract;
 pub mod layer;
 mod tracking;
 
