@@ -164,3 +164,79 @@ macro_rules! string_value_impls {
     };
 }
 use string_value_impls;
+
+#[cfg(test)]
+mod tests {
+    use crate::error::take_value_error;
+    use crate::{Batch, DomainName, ErrorCode, FileHash, HttpUrl, IpAddress, Sha1Hash};
+
+    #[test]
+    fn a_failed_check_keeps_its_error_for_the_extractor() {
+        let _ = take_value_error();
+        let error = serde_json::from_str::<FileHash>(r#""xyz""#).unwrap_err();
+        let kept = take_value_error().expect("the hash kept its error");
+        assert_eq!(kept.code(), ErrorCode::InvalidHashValue);
+        assert_eq!(kept.message(), "Hash value xyz is invalid.");
+        assert!(error.to_string().starts_with(kept.message()));
+        assert!(take_value_error().is_none(), "taking empties the slot");
+    }
+
+    #[test]
+    fn each_value_keeps_its_own_code() {
+        let _ = take_value_error();
+        let cases: [(&str, fn(&str) -> bool, ErrorCode); 5] = [
+            (
+                r#""a_b.com""#,
+                |j| serde_json::from_str::<DomainName>(j).is_err(),
+                ErrorCode::InvalidDomainName,
+            ),
+            (
+                r#""1.2.3""#,
+                |j| serde_json::from_str::<IpAddress>(j).is_err(),
+                ErrorCode::InvalidIpAddress,
+            ),
+            (
+                r#""ftp://x""#,
+                |j| serde_json::from_str::<HttpUrl>(j).is_err(),
+                ErrorCode::InvalidUrl,
+            ),
+            (
+                r#""d41d8cd98f00b204e9800998ecf8427e""#,
+                |j| serde_json::from_str::<Sha1Hash>(j).is_err(),
+                ErrorCode::InvalidHashValue,
+            ),
+            (
+                "[1, 2, 3]",
+                |j| serde_json::from_str::<Batch<u8, 2>>(j).is_err(),
+                ErrorCode::MaximumBatchSizeExceeded,
+            ),
+        ];
+        for (json, fails, code) in cases {
+            assert!(fails(json), "{json}");
+            assert_eq!(take_value_error().map(|e| e.code()), Some(code), "{json}");
+        }
+    }
+
+    #[test]
+    fn a_type_error_keeps_nothing() {
+        let _ = take_value_error();
+        assert!(serde_json::from_str::<FileHash>("5").is_err());
+        assert!(serde_json::from_str::<Batch<u8, 2>>(r#""x""#).is_err());
+        assert!(take_value_error().is_none());
+    }
+
+    #[test]
+    fn the_error_in_a_nested_body_field_is_kept() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Indicator {
+            #[serde(rename = "IndicatorValue")]
+            value: DomainName,
+        }
+        let _ = take_value_error();
+        let json = r#"[{"IndicatorValue": "ok.example"}, {"IndicatorValue": "-bad"}]"#;
+        assert!(serde_json::from_str::<Batch<Indicator, 10>>(json).is_err());
+        let kept = take_value_error().expect("kept");
+        assert_eq!(kept.message(), "Domain name -bad is invalid.");
+    }
+}
