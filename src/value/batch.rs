@@ -189,7 +189,7 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for BatchVisitor<T
         // Full: whatever follows is only counted, never built.
         let mut received = MAX;
         while seq.next_element::<IgnoredAny>()?.is_some() {
-            received += 1;
+            received = received.saturating_add(1);
         }
         if received > MAX {
             Err(too_many(received, MAX))

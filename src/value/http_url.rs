@@ -97,10 +97,12 @@ fn parse(text: &str) -> Option<Url> {
     {
         return None;
     }
-    let url = Url::parse(text).ok()?;
-    let http = matches!(url.scheme(), "http" | "https");
-    let host = url.host_str().is_some_and(|host| !host.is_empty());
-    (http && host).then_some(url)
+    Url::parse(text).ok().filter(is_http_with_host)
+}
+
+/// Whether `url` is `http` or `https` and has a non-empty host.
+fn is_http_with_host(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|host| !host.is_empty())
 }
 
 impl StrValue for HttpUrl {
@@ -126,8 +128,7 @@ impl TryFrom<Url> for HttpUrl {
 
     /// Accepts an `http` or `https` URL with a host; `InvalidUrl` otherwise.
     fn try_from(url: Url) -> Result<Self, Self::Error> {
-        let http = matches!(url.scheme(), "http" | "https");
-        if http && url.host_str().is_some_and(|host| !host.is_empty()) {
+        if is_http_with_host(&url) {
             Ok(HttpUrl(url))
         } else {
             Err(ApiError::invalid_url(url.as_str()))

@@ -183,8 +183,11 @@ mod tests {
 
     #[test]
     fn each_value_keeps_its_own_code() {
+        /// A JSON text, whether deserializing it fails, and the code kept.
+        type Case = (&'static str, fn(&str) -> bool, ErrorCode);
+
         let _ = take_value_error();
-        let cases: [(&str, fn(&str) -> bool, ErrorCode); 5] = [
+        let cases: [Case; 5] = [
             (
                 r#""a_b.com""#,
                 |j| serde_json::from_str::<DomainName>(j).is_err(),
