@@ -462,6 +462,8 @@ fn http_and_https_urls_are_accepted_in_canonical_form() {
         ),
         ("http://bücher.example/", "http://xn--bcher-kva.example/"),
         ("http://example.com/a%20b", "http://example.com/a%20b"),
+        ("http://example.com\\a", "http://example.com/a"),
+        ("http://0x7f.1/", "http://127.0.0.1/"),
         ("http://example.com/ä", "http://example.com/%C3%A4"),
     ] {
         let url = accepted::<HttpUrl>(input);

@@ -25,8 +25,9 @@ use crate::ApiError;
 /// `Display` and `Serialize` give the [`url`] crate's serialization, not
 /// the text as received: the scheme and host in lower case, an empty path
 /// as `/`, an internationalized host in A-label form
-/// (`http://Example.COM` becomes `http://example.com/`). Equality compares
-/// that form.
+/// (`http://Example.COM` becomes `http://example.com/`), numeric hosts as
+/// dotted quads (`http://0x7f.1` becomes `http://127.0.0.1/`), backslashes
+/// in the path as slashes. Equality compares that form.
 ///
 /// ```
 /// use defender_errors::{ErrorCode, HttpUrl};
