@@ -530,7 +530,6 @@ thread_local! {
 /// value stores the [`ApiError`] here and the `Json`/`Path`/`Query`
 /// extractors take it back with [`take_value_error`] when deserialization
 /// fails.
-#[allow(dead_code)] // used by the typed values
 pub(crate) fn stash_value_error(error: ApiError) -> String {
     let text = error.message().to_owned();
     VALUE_ERROR.with(|slot| *slot.borrow_mut() = Some(error));
@@ -538,7 +537,6 @@ pub(crate) fn stash_value_error(error: ApiError) -> String {
 }
 
 /// Takes the error a typed value stashed on this thread, if any.
-#[allow(dead_code)] // used by the extractors
 pub(crate) fn take_value_error() -> Option<ApiError> {
     VALUE_ERROR.with(|slot| slot.borrow_mut().take())
 }

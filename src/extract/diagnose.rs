@@ -74,7 +74,7 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
             }
             general(source, message)
         }
-        None => classify(error.path(), error.inner(), source),
+        None => classify::<_, I>(error.path(), error.inner(), source),
     }
 }
 
@@ -116,7 +116,11 @@ fn wrong_case<T: DeserializeOwned, I: Input>(
 }
 
 /// The error for a failure the guard did not explain.
-pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(path: &Path, error: &E, source: Source) -> ApiError {
+pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(
+    path: &Path,
+    error: &E,
+    source: Source,
+) -> ApiError {
     if let Some(syntax) = I::syntax_error(error) {
         return ApiError::invalid_request_body(format_args!("{syntax}."));
     }
@@ -128,15 +132,21 @@ pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(path: &Path, e
     if let Some(field) = quoted_after(&message, "duplicate field ") {
         return general(
             source,
-            format!("Parameter {} appears more than once.", echo(&join(&here, field))),
+            format!(
+                "Parameter {} appears more than once.",
+                echo(&join(&here, field))
+            ),
         );
     }
     if let Some(field) = quoted_after(&message, "unknown field ") {
-        return general(source, format!("Parameter {} is not known.", echo(&join(&here, field))));
+        return general(
+            source,
+            format!("Parameter {} is not known.", echo(&join(&here, field))),
+        );
     }
     let detail = describe(&message);
     if here.is_empty() {
-        return general(source, capitalize(&detail));
+        return general(source, format!("{}.", capitalize(&detail)));
     }
     ApiError::invalid_input(&format!("{here}: {detail}"))
 }
@@ -145,17 +155,17 @@ pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(path: &Path, e
 fn general(source: Source, message: String) -> ApiError {
     match source {
         Source::Body => ApiError::invalid_request_body(echo(&message)),
-        Source::Query => ApiError::bad_request(format!(
-            "Invalid query string. {}",
-            echo(&message)
-        )),
+        Source::Query => ApiError::bad_request(format!("Invalid query string. {}", echo(&message))),
     }
 }
 
 /// serde's standard data messages, in the crate's words: `struct X` and
 /// `map` are objects, sequences are arrays, user input is cut.
 fn describe(message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: ")) {
+    if let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+    {
         if let Some((found, expected)) = rest.rsplit_once(", expected ") {
             return format!("expected {}, found {}", plain(expected), plain(found));
         }
@@ -198,47 +208,39 @@ fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
 /// A path as users write it: `Indicators[3].IndicatorValue`; empty at the
 /// root.
 pub(crate) fn render(path: &Path) -> String {
+    render_segments(path.iter())
+}
+
+fn render_segments<'p>(segments: impl Iterator<Item = &'p Segment>) -> String {
     let mut text = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => write!(text, "[{index}]"),
-            Segment::Map { key } => push_name(&mut text, key),
-            Segment::Enum { variant } => push_name(&mut text, variant),
-            Segment::Unknown => push_name(&mut text, "?"),
+    for segment in segments {
+        let name = match segment {
+            Segment::Seq { index } => {
+                write!(text, "[{index}]").expect("writing to a String cannot fail");
+                continue;
+            }
+            Segment::Map { key } => key.as_str(),
+            Segment::Enum { variant } => variant.as_str(),
+            Segment::Unknown => "?",
+        };
+        if !text.is_empty() {
+            text.push('.');
         }
-        .expect("writing to a String cannot fail");
+        text.push_str(name);
     }
     text
 }
 
-fn push_name(text: &mut String, name: &str) -> std::fmt::Result {
-    if !text.is_empty() {
-        text.push('.');
-    }
-    text.push_str(name);
-    Ok(())
-}
-
 /// The path without its last segment (the key the error was raised at).
 fn parent(path: &Path) -> String {
-    let segments: Vec<&Segment> = path.iter().collect();
-    let mut copy = String::new();
-    for segment in &segments[..segments.len().saturating_sub(1)] {
-        match segment {
-            Segment::Seq { index } => write!(copy, "[{index}]"),
-            Segment::Map { key } => push_name(&mut copy, key),
-            Segment::Enum { variant } => push_name(&mut copy, variant),
-            Segment::Unknown => push_name(&mut copy, "?"),
-        }
-        .expect("writing to a String cannot fail");
-    }
-    copy
+    let count = path.iter().count();
+    render_segments(path.iter().take(count.saturating_sub(1)))
 }
 
 /// The path of the struct, when the error's path may or may not end in the
 /// rejected key.
 fn parent_unless_key(path: &Path, key: &str) -> String {
-    match path.iter().last() {
+    match path.iter().next_back() {
         Some(Segment::Map { key: last }) if last == key => parent(path),
         _ => render(path),
     }

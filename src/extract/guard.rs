@@ -11,7 +11,9 @@
 //!   `deserialize_ignored_any`) and the key equals a field but for ASCII
 //!   case, it records the finding and, unless told to tolerate it, fails;
 //! - when a struct rejects a key (`deny_unknown_fields`), it records the key
-//!   and the fields, so the error can name the right spelling.
+//!   and the fields, so the error can name the right spelling;
+//! - it refuses a struct written as a JSON array of its fields (which serde
+//!   accepts): a JSON API names its parameters.
 //!
 //! The work on the success path is a few stores per key; the field list is
 //! only searched for keys a struct ignores.
@@ -285,6 +287,11 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        if self.fields.is_some() {
+            // serde lets a struct be written as an array of its fields in
+            // order; a JSON API names its parameters, so an array is wrong.
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+        }
         self.visitor.visit_seq(Seq { seq, ctx: self.ctx })
     }
 
@@ -437,7 +444,10 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
         self.variant.unit_variant()
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Self::Error> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
         self.variant.newtype_variant_seed(Seed {
             seed,
             ctx: self.ctx,
@@ -445,7 +455,11 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
         })
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Self::Error> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         self.variant.tuple_variant(
             len,
             Wrap {

@@ -106,7 +106,10 @@ mod axum_query {
     {
         type Rejection = ApiError;
 
-        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        async fn from_request_parts(
+            parts: &mut Parts,
+            _state: &S,
+        ) -> Result<Self, Self::Rejection> {
             super::from_query(parts.uri.query().unwrap_or_default()).map(Query)
         }
     }
@@ -131,7 +134,10 @@ mod axum_query {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(';').next())
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+                .is_some_and(|v| {
+                    v.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                });
             if !is_form {
                 return Err(ApiError::new(
                     ErrorCode::UnsupportedMediaType,

@@ -8,12 +8,12 @@
 
 use std::error::Error as StdError;
 
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{
     BytesRejection, ExtensionRejection, FailedToBufferBody, FailedToDeserializePathParams,
     FormRejection, JsonRejection, MatchedPathRejection, NestedPathRejection, PathRejection,
     QueryRejection, RawFormRejection, RawPathParamsRejection, StringRejection,
 };
-use axum::extract::path::ErrorKind;
 use axum::response::IntoResponse;
 
 use super::diagnose::{classify, Source};
@@ -24,9 +24,9 @@ use crate::{ApiError, ErrorCode};
 
 /// The serde error with its path that axum keeps as the source of a data
 /// rejection.
-fn tracked_source<E: StdError + 'static>(
-    error: &(dyn StdError + 'static),
-) -> Option<&serde_path_to_error::Error<E>> {
+fn tracked_source<'a, E: StdError + 'static>(
+    error: &'a (dyn StdError + 'static),
+) -> Option<&'a serde_path_to_error::Error<E>> {
     let mut next = Some(error);
     while let Some(e) = next {
         if let Some(found) = e.downcast_ref::<serde_path_to_error::Error<E>>() {
@@ -52,7 +52,8 @@ impl From<FailedToBufferBody> for ApiError {
                 ApiError::from_code(ErrorCode::PayloadTooLarge).with_cause(e.to_string())
             }
             FailedToBufferBody::UnknownBodyError(e) => {
-                ApiError::invalid_request_body("The body could not be read.").with_cause(e.to_string())
+                ApiError::invalid_request_body("The body could not be read.")
+                    .with_cause(e.to_string())
             }
             other => by_status(other),
         }
@@ -174,7 +175,10 @@ impl From<FailedToDeserializePathParams> for ApiError {
             }
             ErrorKind::InvalidUtf8InPathParam { key } => ApiError::new(
                 ErrorCode::InvalidInput,
-                format!("Invalid input {}: the segment is not valid UTF-8.", echo(&key)),
+                format!(
+                    "Invalid input {}: the segment is not valid UTF-8.",
+                    echo(&key)
+                ),
             ),
             ErrorKind::DeserializeError { key, value, .. } => invalid_segment(Some(&key), &value),
             // The route and the handler's type disagree: a server bug.
