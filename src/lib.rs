@@ -53,6 +53,7 @@
 mod code;
 mod error;
 pub mod layer;
+pub mod odata;
 mod tracking;
 
 pub use self::code::{ErrorCode, UnknownErrorCode};
@@ -77,10 +78,17 @@ mod axum_impls {
     impl<S: Send + Sync> FromRequestParts<S> for TrackingId {
         type Rejection = ApiError;
 
-        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-            parts.extensions.get::<TrackingId>().copied().ok_or_else(|| {
-                ApiError::internal("TrackingId extracted without a DefenderErrorLayer in front")
-            })
+        async fn from_request_parts(
+            parts: &mut Parts,
+            _state: &S,
+        ) -> Result<Self, Self::Rejection> {
+            parts
+                .extensions
+                .get::<TrackingId>()
+                .copied()
+                .ok_or_else(|| {
+                    ApiError::internal("TrackingId extracted without a DefenderErrorLayer in front")
+                })
         }
     }
 }
