@@ -332,10 +332,9 @@ impl ApiError {
         let mut response = Response::new(B::from(body));
         *response.status_mut() = self.status();
         self.write_headers(response.headers_mut());
-        response.extensions_mut().insert(Rendered {
-            error: self,
-            target,
-        });
+        response
+            .extensions_mut()
+            .insert(Rendered { error: self, target });
         response
     }
 

@@ -78,17 +78,10 @@ mod axum_impls {
     impl<S: Send + Sync> FromRequestParts<S> for TrackingId {
         type Rejection = ApiError;
 
-        async fn from_request_parts(
-            parts: &mut Parts,
-            _state: &S,
-        ) -> Result<Self, Self::Rejection> {
-            parts
-                .extensions
-                .get::<TrackingId>()
-                .copied()
-                .ok_or_else(|| {
-                    ApiError::internal("TrackingId extracted without a DefenderErrorLayer in front")
-                })
+        async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+            parts.extensions.get::<TrackingId>().copied().ok_or_else(|| {
+                ApiError::internal("TrackingId extracted without a DefenderErrorLayer in front")
+            })
         }
     }
 }

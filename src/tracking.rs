@@ -78,11 +78,7 @@ impl TrackingId {
         let is_lower_hex = |s: &[u8]| s.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         let (version, trace, parent, flags) =
             (&bytes[0..2], &bytes[3..35], &bytes[36..52], &bytes[53..55]);
-        if ![version, trace, parent, flags]
-            .iter()
-            .all(|s| is_lower_hex(s))
-            || version == b"ff"
-        {
+        if ![version, trace, parent, flags].iter().all(|s| is_lower_hex(s)) || version == b"ff" {
             return None;
         }
         if version == b"00" && bytes.len() != 55 {
