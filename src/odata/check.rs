@@ -53,6 +53,15 @@ impl Ty<'_> {
         }
     }
 
+    /// The type's name after `a` or `an`.
+    fn with_article(self) -> String {
+        match self {
+            Ty::Null => "null".to_owned(),
+            Ty::Integer | Ty::Enum(_) => format!("an {self}"),
+            _ => format!("a {self}"),
+        }
+    }
+
     fn is_numeric(self) -> bool {
         matches!(self, Ty::Integer | Ty::Double)
     }
@@ -212,8 +221,9 @@ impl<'s> Checker<'s, '_> {
                 let ty = self.property(collection, *pos)?;
                 if ty != Ty::Collection {
                     fail!(
-                        "'{kind}' applies to collection properties, but '{}' at position {pos} is a {ty}",
-                        echo(collection)
+                        "'{kind}' applies to collection properties, but '{}' at position {pos} is {}",
+                        echo(collection),
+                        ty.with_article()
                     );
                 }
                 if let Some((variable, body)) = predicate {

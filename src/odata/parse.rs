@@ -57,6 +57,7 @@ impl Token<'_> {
     fn quoted(&self) -> String {
         match self.tok {
             Tok::End => "the end of the filter".to_owned(),
+            Tok::Literal(Literal::String(_)) => echo(self.text).into_owned(),
             _ => format!("'{}'", echo(self.text)),
         }
     }
