@@ -148,6 +148,11 @@ impl fmt::Display for Expr {
         match self {
             Expr::Literal { value, .. } => fmt::Display::fmt(value, f),
             Expr::Property { name, .. } | Expr::Variable { name, .. } => f.write_str(name),
+            // `not` binds tighter than every binary operator, so a nested
+            // `not` needs no parentheses.
+            Expr::Not { operand, .. } if matches!(**operand, Expr::Not { .. }) => {
+                write!(f, "not {operand}")
+            }
             Expr::Not { operand, .. } => write!(f, "not {}", Operand(operand)),
             Expr::And(operands) => write_list(f, operands, " and "),
             Expr::Or(operands) => write_list(f, operands, " or "),
