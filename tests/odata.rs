@@ -944,7 +944,7 @@ fn order_skip_top_and_select() {
         ("$top=0", &[]),
         (
             "$filter=healthStatus eq 'Active'&$orderby=exposureScore desc&$skip=1",
-            &["m3"],
+            &["m1", "m3"],
         ),
     ];
     for (raw, expected) in cases {
