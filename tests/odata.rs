@@ -1004,6 +1004,7 @@ fn records_other_than_values() {
 // ---------------------------------------------------------------------------
 // Through axum and the layer.
 
+#[cfg(feature = "axum")]
 mod through_axum {
     use axum::body::Body;
     use axum::routing::get;
