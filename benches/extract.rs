@@ -82,7 +82,8 @@ fn section(name: &str) -> String {
 }
 
 fn bodies() -> Vec<(&'static str, String)> {
-    let small = r#"{"Comment": "isolate now", "IsolationType": "Full", "ExpirationDays": 7}"#.to_owned();
+    let small =
+        r#"{"Comment": "isolate now", "IsolationType": "Full", "ExpirationDays": 7}"#.to_owned();
     let nested = format!(
         r#"{{"Alpha": {}, "Beta": {}, "Gamma": {}, "Delta": {}, "Epsilon": {}}}"#,
         section("a"),
@@ -99,7 +100,11 @@ fn bodies() -> Vec<(&'static str, String)> {
         })
         .collect();
     let batch = format!(r#"{{"Indicators": [{}]}}"#, items.join(","));
-    vec![("3 fields", small), ("50 fields nested", nested), ("500-element batch", batch)]
+    vec![
+        ("3 fields", small),
+        ("50 fields nested", nested),
+        ("500-element batch", batch),
+    ]
 }
 
 fn request(body: &str) -> Request<Body> {
@@ -110,7 +115,9 @@ fn request(body: &str) -> Request<Body> {
 }
 
 fn extract(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let bodies = bodies();
     for (name, body) in &bodies {
         let mut group = c.benchmark_group(format!("json/{name}"));
@@ -119,7 +126,8 @@ fn extract(c: &mut Criterion) {
                 group.bench_function("axum::Json", |b| {
                     b.iter(|| {
                         rt.block_on(async {
-                            let parsed = axum::Json::<$axum_ty>::from_request(request(body), &()).await;
+                            let parsed =
+                                axum::Json::<$axum_ty>::from_request(request(body), &()).await;
                             black_box(parsed.is_ok())
                         })
                     })
@@ -145,13 +153,21 @@ fn extract(c: &mut Criterion) {
 
 /// Checks once, before measuring, that every body is valid for both.
 fn sanity() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     for (name, body) in bodies() {
         let ok = rt.block_on(async {
             match name {
-                "3 fields" => Json::<Isolate>::from_request(request(&body), &()).await.is_ok(),
-                "50 fields nested" => Json::<Nested>::from_request(request(&body), &()).await.is_ok(),
-                _ => Json::<ImportBatch>::from_request(request(&body), &()).await.is_ok(),
+                "3 fields" => Json::<Isolate>::from_request(request(&body), &())
+                    .await
+                    .is_ok(),
+                "50 fields nested" => Json::<Nested>::from_request(request(&body), &())
+                    .await
+                    .is_ok(),
+                _ => Json::<ImportBatch>::from_request(request(&body), &())
+                    .await
+                    .is_ok(),
             }
         });
         assert!(ok, "{name} is not a valid body");
