@@ -338,7 +338,8 @@ fn echo_counts_characters_not_bytes() {
         "exactly 256 is not cut"
     );
     // Escaping counts too: control characters never amplify the echo.
-    let escaped = echo(&"\0".repeat(1000));
+    let nuls = "\0".repeat(1000);
+    let escaped = echo(&nuls);
     assert_eq!(escaped.chars().count(), 256);
     assert!(escaped.starts_with("\\u{0}\\u{0}") && escaped.ends_with('…'));
     assert_eq!(
