@@ -38,6 +38,9 @@
 //! - [`DefenderErrorLayer`]: the tower middleware; see the [`layer`] module.
 //! - [`TrackingId`]: the per-request id, made by a [`MakeTrackingId`] or
 //!   adopted from a configured [`IdSource`].
+//! - Typed values that answer with their own code when they fail their
+//!   check: [`FileHash`], [`DomainName`], [`IpAddress`], [`HttpUrl`] and
+//!   [`Batch`]; see the [`value`] module.
 //!
 //! # Feature flags
 //!
@@ -52,13 +55,19 @@
 
 mod code;
 mod error;
+pub mod extract;
 pub mod layer;
+pub mod odata;
 mod tracking;
+pub mod value;
 
 pub use self::code::{ErrorCode, UnknownErrorCode};
 pub use self::error::{echo, ApiError, ERROR_CODE_HEADER, MAX_ECHO_CHARS};
 pub use self::layer::{DefenderErrorLayer, Passthrough};
 pub use self::tracking::{IdSource, MakeTrackingId, MakeUuidV4, TrackingId};
+pub use self::value::{
+    Batch, DomainName, FileHash, HashKind, HttpUrl, IpAddress, Md5Hash, Sha1Hash, Sha256Hash,
+};
 
 /// Re-exported so users need not depend on tower for the error type.
 pub use tower::BoxError;

@@ -1,0 +1,586 @@
+//! A deserializer wrapper that keeps body parameter names case-sensitive
+//! without dropping a user's intent silently.
+//!
+//! serde's derived structs already match field names exactly; what they do
+//! not do is say anything about a key that is *almost* a field. `Guard`
+//! wraps any deserializer and watches every struct it deserializes:
+//!
+//! - it notes each key (borrowed from the input, so nothing is allocated on
+//!   the way);
+//! - when a struct ignores a key (derived code deserializes its value with
+//!   `deserialize_ignored_any`) and the key equals a field but for ASCII
+//!   case, it records the finding and, unless told to tolerate it, fails;
+//! - when a struct rejects a key (`deny_unknown_fields`), it records the key
+//!   and the fields, so the error can name the right spelling;
+//! - it refuses a struct written as a JSON array of its fields (which serde
+//!   accepts): a JSON API names its parameters.
+//!
+//! The work on the success path is a few stores per key; the field list is
+//! only searched for keys a struct ignores.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
+
+/// What to do with a key that matches a field only when case is ignored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnWrongCase {
+    /// Fail at once.
+    Fail,
+    /// Record it and go on, as serde would (to learn whether the field it
+    /// was meant for is required).
+    Tolerate,
+}
+
+/// What the guard saw that explains a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Finding {
+    /// `key` is `field` but for case.
+    WrongCase { key: String, field: &'static str },
+    /// A struct that denies unknown fields rejected `key`.
+    Unknown {
+        key: String,
+        fields: &'static [&'static str],
+    },
+}
+
+/// State shared by every layer of one guarded deserialization.
+pub(crate) struct Ctx<'de> {
+    on_wrong_case: OnWrongCase,
+    /// The last struct key read.
+    key: RefCell<Key<'de>>,
+    /// The first finding.
+    finding: RefCell<Option<Finding>>,
+    found: Cell<bool>,
+}
+
+enum Key<'de> {
+    None,
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Key::None => None,
+            Key::Borrowed(s) => Some(s),
+            Key::Owned(s) => Some(s),
+        }
+    }
+}
+
+impl<'de> Ctx<'de> {
+    pub(crate) fn new(on_wrong_case: OnWrongCase) -> Self {
+        Ctx {
+            on_wrong_case,
+            key: RefCell::new(Key::None),
+            finding: RefCell::new(None),
+            found: Cell::new(false),
+        }
+    }
+
+    /// The first finding, if any.
+    pub(crate) fn finding(&self) -> Option<Finding> {
+        self.finding.borrow().clone()
+    }
+
+    fn record(&self, finding: Finding) {
+        if !self.found.replace(true) {
+            *self.finding.borrow_mut() = Some(finding);
+        }
+    }
+
+    fn set_key(&self, key: Key<'de>) {
+        *self.key.borrow_mut() = key;
+    }
+}
+
+/// The wrapped deserializer.
+pub(crate) struct Guard<'c, 'de, D> {
+    de: D,
+    ctx: &'c Ctx<'de>,
+    /// The fields of the struct this value belongs to, when it is the value
+    /// of a struct key.
+    field_of: Option<&'static [&'static str]>,
+}
+
+impl<'c, 'de, D> Guard<'c, 'de, D> {
+    pub(crate) fn new(de: D, ctx: &'c Ctx<'de>) -> Self {
+        Guard {
+            de,
+            ctx,
+            field_of: None,
+        }
+    }
+}
+
+/// A visitor wrapped so that what it visits is guarded too.
+struct Wrap<'c, 'de, V> {
+    visitor: V,
+    ctx: &'c Ctx<'de>,
+    /// The fields, when the visitor is a struct's.
+    fields: Option<&'static [&'static str]>,
+}
+
+macro_rules! forward_deserialize {
+    ($wrap:ident; $($method:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+                self.de.$method($($arg,)* $wrap { visitor, ctx: self.ctx, fields: None })
+            }
+        )*
+    };
+}
+
+macro_rules! all_but_struct_and_ignored {
+    ($wrap:ident) => {
+        forward_deserialize! {
+            $wrap;
+            deserialize_any();
+            deserialize_bool();
+            deserialize_i8();
+            deserialize_i16();
+            deserialize_i32();
+            deserialize_i64();
+            deserialize_i128();
+            deserialize_u8();
+            deserialize_u16();
+            deserialize_u32();
+            deserialize_u64();
+            deserialize_u128();
+            deserialize_f32();
+            deserialize_f64();
+            deserialize_char();
+            deserialize_str();
+            deserialize_string();
+            deserialize_bytes();
+            deserialize_byte_buf();
+            deserialize_option();
+            deserialize_unit();
+            deserialize_unit_struct(name: &'static str);
+            deserialize_newtype_struct(name: &'static str);
+            deserialize_seq();
+            deserialize_tuple(len: usize);
+            deserialize_tuple_struct(name: &'static str, len: usize);
+            deserialize_map();
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+            deserialize_identifier();
+        }
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
+    type Error = D::Error;
+
+    all_but_struct_and_ignored!(Wrap);
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let wrapped = Wrap {
+            visitor,
+            ctx: self.ctx,
+            fields: Some(fields),
+        };
+        self.de.deserialize_struct(name, fields, wrapped)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if let Some(fields) = self.field_of {
+            // The struct ignores the key just read: was it meant for a field?
+            let wrong_case = {
+                let key = self.ctx.key.borrow();
+                key.as_str().and_then(|key| {
+                    fields
+                        .iter()
+                        .find(|field| field.eq_ignore_ascii_case(key))
+                        .map(|field| (key.to_owned(), *field))
+                })
+            };
+            if let Some((key, field)) = wrong_case {
+                self.ctx.record(Finding::WrongCase { key, field });
+                if self.ctx.on_wrong_case == OnWrongCase::Fail {
+                    return Err(de::Error::custom(
+                        "a parameter name differs from a known parameter only in case",
+                    ));
+                }
+            }
+        }
+        self.de.deserialize_ignored_any(visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.de.is_human_readable()
+    }
+}
+
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty);)*) => {
+        $(
+            fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
+                self.visitor.$method(v)
+            }
+        )*
+    };
+}
+
+macro_rules! forward_plain_visits {
+    () => {
+        forward_visit! {
+            visit_bool(bool);
+            visit_i8(i8);
+            visit_i16(i16);
+            visit_i32(i32);
+            visit_i64(i64);
+            visit_i128(i128);
+            visit_u8(u8);
+            visit_u16(u16);
+            visit_u32(u32);
+            visit_u64(u64);
+            visit_u128(u128);
+            visit_f32(f32);
+            visit_f64(f64);
+            visit_char(char);
+            visit_bytes(&[u8]);
+            visit_borrowed_bytes(&'de [u8]);
+            visit_byte_buf(Vec<u8>);
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            self.visitor.visit_none()
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            self.visitor.visit_unit()
+        }
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.visitor.expecting(f)
+        }
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
+    type Value = V::Value;
+
+    forward_plain_visits!();
+
+    forward_visit! {
+        visit_str(&str);
+        visit_borrowed_str(&'de str);
+        visit_string(String);
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_some(Guard::new(de, self.ctx))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_newtype_struct(Guard::new(de, self.ctx))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        if self.fields.is_some() {
+            // serde lets a struct be written as an array of its fields in
+            // order; a JSON API names its parameters, so an array is wrong.
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+        }
+        self.visitor.visit_seq(Seq { seq, ctx: self.ctx })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.visitor.visit_map(Map {
+            map,
+            ctx: self.ctx,
+            fields: self.fields,
+        })
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        self.visitor.visit_enum(Enum {
+            data,
+            ctx: self.ctx,
+        })
+    }
+}
+
+/// A seed whose deserializer is guarded.
+struct Seed<'c, 'de, S> {
+    seed: S,
+    ctx: &'c Ctx<'de>,
+    field_of: Option<&'static [&'static str]>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.seed.deserialize(Guard {
+            de,
+            ctx: self.ctx,
+            field_of: self.field_of,
+        })
+    }
+}
+
+struct Seq<'c, 'de, A> {
+    seq: A,
+    ctx: &'c Ctx<'de>,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        self.seq.next_element_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: None,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.seq.size_hint()
+    }
+}
+
+struct Map<'c, 'de, A> {
+    map: A,
+    ctx: &'c Ctx<'de>,
+    fields: Option<&'static [&'static str]>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some(fields) = self.fields else {
+            return self.map.next_key_seed(Seed {
+                seed,
+                ctx: self.ctx,
+                field_of: None,
+            });
+        };
+        self.ctx.set_key(Key::None);
+        let key = self.map.next_key_seed(KeySeed {
+            seed,
+            ctx: self.ctx,
+        });
+        if key.is_err() {
+            let rejected = self.ctx.key.borrow().as_str().map(str::to_owned);
+            if let Some(key) = rejected.filter(|key| !fields.contains(&key.as_str())) {
+                self.ctx.record(Finding::Unknown { key, fields });
+            }
+        }
+        key
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.map.next_value_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: self.fields,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+struct Enum<'c, 'de, A> {
+    data: A,
+    ctx: &'c Ctx<'de>,
+}
+
+impl<'c, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'c, 'de, A> {
+    type Error = A::Error;
+    type Variant = Variant<'c, 'de, A::Variant>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), Self::Error> {
+        let (value, variant) = self.data.variant_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: None,
+        })?;
+        Ok((
+            value,
+            Variant {
+                variant,
+                ctx: self.ctx,
+            },
+        ))
+    }
+}
+
+struct Variant<'c, 'de, A> {
+    variant: A,
+    ctx: &'c Ctx<'de>,
+}
+
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        self.variant.unit_variant()
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        self.variant.newtype_variant_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: None,
+        })
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.variant.tuple_variant(
+            len,
+            Wrap {
+                visitor,
+                ctx: self.ctx,
+                fields: None,
+            },
+        )
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.variant.struct_variant(
+            fields,
+            Wrap {
+                visitor,
+                ctx: self.ctx,
+                fields: Some(fields),
+            },
+        )
+    }
+}
+
+/// The seed of a struct key: notes the key as it passes.
+struct KeySeed<'c, 'de, S> {
+    seed: S,
+    ctx: &'c Ctx<'de>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.seed.deserialize(KeyDe { de, ctx: self.ctx })
+    }
+}
+
+struct KeyDe<'c, 'de, D> {
+    de: D,
+    ctx: &'c Ctx<'de>,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
+    type Error = D::Error;
+
+    all_but_struct_and_ignored!(KeyVisitor);
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.de.deserialize_struct(
+            name,
+            fields,
+            KeyVisitor {
+                visitor,
+                ctx: self.ctx,
+                fields: None,
+            },
+        )
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.de.deserialize_ignored_any(visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.de.is_human_readable()
+    }
+}
+
+/// The visitor of a struct key: keeps the key's text.
+struct KeyVisitor<'c, 'de, V> {
+    visitor: V,
+    ctx: &'c Ctx<'de>,
+    #[allow(dead_code)]
+    fields: Option<&'static [&'static str]>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
+    type Value = V::Value;
+
+    forward_plain_visits!();
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.ctx.set_key(Key::Owned(v.to_owned()));
+        self.visitor.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        self.ctx.set_key(Key::Borrowed(v));
+        self.visitor.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        self.ctx.set_key(Key::Owned(v.clone()));
+        self.visitor.visit_string(v)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_some(de)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_newtype_struct(de)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        self.visitor.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.visitor.visit_map(map)
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        self.visitor.visit_enum(data)
+    }
+}

@@ -1,0 +1,189 @@
+//! JSON bodies with case-sensitive parameter names and one precise error
+//! per problem.
+//!
+//! [`from_slice`] is the whole algorithm and works without axum; the
+//! [`Json`] extractor adds the `Content-Type` check and reading the body.
+//!
+//! The fast path is serde_json over the case [`Guard`](super::guard): on a
+//! valid body that is the only work done. Only when it fails is the body
+//! read again to say precisely what is wrong.
+
+use serde::de::DeserializeOwned;
+
+use super::diagnose::{diagnose, tracked, Input, Source};
+use super::guard::{Ctx, Guard, OnWrongCase};
+use crate::ApiError;
+
+/// Deserializes a JSON body as `T`, with the crate's errors:
+///
+/// | problem | code |
+/// |---|---|
+/// | a required parameter is absent | `MissingRequiredParameter` (naming a wrong-case key if the body has one) |
+/// | a key is a known parameter but for case | `InvalidRequestBody` naming both spellings |
+/// | a key a `deny_unknown_fields` type does not know | `InvalidRequestBody` naming it |
+/// | a duplicated parameter | `InvalidRequestBody` naming it |
+/// | a value of the wrong JSON type | `InvalidInput` naming the parameter and what was expected |
+/// | a typed value that fails its check ([`FileHash`](crate::FileHash), …) | the value's own code |
+/// | malformed, truncated or empty JSON | `InvalidRequestBody` with line and column |
+///
+/// Nested parameters are named by their path: `Indicators[3].IndicatorValue`.
+///
+/// ```
+/// use defender_errors::{extract::from_slice, ErrorCode};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Isolate {
+///     #[serde(rename = "Comment")]
+///     comment: String,
+/// }
+///
+/// let err = from_slice::<Isolate>(br#"{"comment": "isolate"}"#).err().unwrap();
+/// assert_eq!(err.code(), ErrorCode::MissingRequiredParameter);
+/// assert_eq!(
+///     err.message(),
+///     "Parameter Comment is missing. Found comment instead; parameter names are case-sensitive."
+/// );
+/// ```
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let ctx = Ctx::new(OnWrongCase::Fail);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match T::deserialize(Guard::new(&mut de, &ctx)) {
+        Ok(value) => match de.end() {
+            Ok(()) => Ok(value),
+            Err(trailing) => Err(ApiError::invalid_request_body(format_args!("{trailing}."))),
+        },
+        Err(_) => Err(diagnose::<T, _>(&JsonInput(bytes), Source::Body)),
+    }
+}
+
+pub(crate) struct JsonInput<'b>(pub(crate) &'b [u8]);
+
+impl Input for JsonInput<'_> {
+    type Error = serde_json::Error;
+
+    fn run<'a, T: DeserializeOwned>(
+        &'a self,
+        ctx: &Ctx<'a>,
+    ) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+        let mut de = serde_json::Deserializer::from_slice(self.0);
+        tracked(&mut de, ctx)
+    }
+
+    fn syntax_error(error: &serde_json::Error) -> Option<String> {
+        match error.classify() {
+            serde_json::error::Category::Data => None,
+            _ => Some(error.to_string()),
+        }
+    }
+
+    fn data_message(error: &serde_json::Error) -> String {
+        strip_position(error)
+    }
+}
+
+/// serde_json's message without the ` at line L column C` it appends.
+pub(crate) fn strip_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
+}
+
+#[cfg(feature = "axum")]
+pub use self::axum_json::Json;
+
+#[cfg(feature = "axum")]
+mod axum_json {
+    use axum::extract::{FromRequest, Request};
+    use axum::response::{IntoResponse, Response};
+    use bytes::Bytes;
+    use http::HeaderMap;
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    use crate::ApiError;
+
+    /// A JSON body, drop-in for `axum::Json`, whose rejection is an
+    /// [`ApiError`] from [`from_slice`](super::from_slice).
+    ///
+    /// A missing or non-JSON `Content-Type` is 415 `UnsupportedMediaType`;
+    /// a body over the router's `DefaultBodyLimit` is 413
+    /// `PayloadTooLarge`. As a response it serializes like `axum::Json`.
+    ///
+    /// ```
+    /// use defender_errors::extract::Json;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// #[serde(rename_all = "PascalCase")]
+    /// struct Isolate {
+    ///     comment: String,
+    ///     isolation_type: Option<String>,
+    /// }
+    ///
+    /// async fn isolate(Json(body): Json<Isolate>) -> String {
+    ///     body.comment
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(isolate));
+    /// ```
+    #[derive(Debug, Clone, Copy, Default)]
+    #[must_use]
+    pub struct Json<T>(pub T);
+
+    impl<T, S> FromRequest<S> for Json<T>
+    where
+        T: DeserializeOwned,
+        S: Send + Sync,
+    {
+        type Rejection = ApiError;
+
+        async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+            if !is_json(req.headers()) {
+                return Err(super::super::unsupported_media_type("application/json"));
+            }
+            let bytes = Bytes::from_request(req, state).await?;
+            super::from_slice(&bytes).map(Json)
+        }
+    }
+
+    /// `application/json` or `application/<anything>+json`, any parameters.
+    fn is_json(headers: &HeaderMap) -> bool {
+        let Some((kind, subtype)) = super::super::media_type(headers) else {
+            return false;
+        };
+        let suffix = subtype
+            .len()
+            .checked_sub(5)
+            .and_then(|at| subtype.get(at..));
+        kind.eq_ignore_ascii_case("application")
+            && (subtype.eq_ignore_ascii_case("json")
+                || suffix.is_some_and(|s| s.eq_ignore_ascii_case("+json")))
+    }
+
+    impl<T: Serialize> IntoResponse for Json<T> {
+        fn into_response(self) -> Response {
+            axum::Json(self.0).into_response()
+        }
+    }
+
+    impl<T> std::ops::Deref for Json<T> {
+        type Target = T;
+
+        fn deref(&self) -> &T {
+            &self.0
+        }
+    }
+
+    impl<T> std::ops::DerefMut for Json<T> {
+        fn deref_mut(&mut self) -> &mut T {
+            &mut self.0
+        }
+    }
+
+    impl<T> From<T> for Json<T> {
+        fn from(value: T) -> Self {
+            Json(value)
+        }
+    }
+}

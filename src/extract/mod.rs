@@ -1,0 +1,84 @@
+//! Extractors whose rejection is the envelope, with case-sensitive
+//! parameter names and one precise code per problem.
+//!
+//! - [`Json`], [`Query`], [`Form`] and [`Path`] are drop-in replacements for
+//!   axum's (with the `axum` feature); their rejection is
+//!   [`ApiError`](crate::ApiError).
+//! - [`from_slice`], [`from_query`] and [`from_form`] do the same work
+//!   without axum.
+//! - Every rejection of axum's own extractors converts into `ApiError`
+//!   (`From<JsonRejection>`, `From<PathRejection>`, …), so
+//!   `Result<axum::Json<T>, JsonRejection>` with `?` works too.
+//!
+//! Typed values ([`FileHash`](crate::FileHash),
+//! [`DomainName`](crate::DomainName), …) inside a body, a query or a path
+//! report their own code: `{"Sha1": "xyz"}` is `InvalidHashValue`, "Hash
+//! value xyz is invalid.".
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use defender_errors::extract::Json;
+//! use defender_errors::DefenderErrorLayer;
+//! use http::Request;
+//! use http_body_util::BodyExt;
+//! use tower::ServiceExt;
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(rename_all = "PascalCase")]
+//! struct Isolate {
+//!     comment: String,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new()
+//!     .route("/isolate", post(|Json(body): Json<Isolate>| async move { body.comment }))
+//!     .layer(DefenderErrorLayer::new());
+//!
+//! let request = Request::post("/isolate")
+//!     .header("content-type", "application/json")
+//!     .body(axum::body::Body::from(r#"{"comment": "isolate"}"#))
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), 400);
+//! assert_eq!(response.headers()["x-ms-error-code"], "MissingRequiredParameter");
+//! # }
+//! ```
+
+mod diagnose;
+mod guard;
+mod json;
+#[cfg(feature = "axum")]
+mod path;
+mod query;
+#[cfg(feature = "axum")]
+mod rejection;
+
+pub use self::json::from_slice;
+#[cfg(feature = "axum")]
+pub use self::json::Json;
+#[cfg(feature = "axum")]
+pub use self::path::Path;
+pub use self::query::{from_form, from_query};
+#[cfg(feature = "axum")]
+pub use self::query::{Form, Query};
+
+/// The `type` and `subtype` of the request's `Content-Type`, without
+/// parameters.
+#[cfg(feature = "axum")]
+fn media_type(headers: &http::HeaderMap) -> Option<(&str, &str)> {
+    let value = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim();
+    essence.split_once('/')
+}
+
+/// 415 `UnsupportedMediaType`, naming the type the extractor reads.
+#[cfg(feature = "axum")]
+fn unsupported_media_type(expected: &str) -> crate::ApiError {
+    crate::ApiError::new(
+        crate::ErrorCode::UnsupportedMediaType,
+        format!("The request content type is not supported. Use Content-Type: {expected}."),
+    )
+}
