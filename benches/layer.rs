@@ -12,6 +12,13 @@
 //!
 //! After criterion's report, a table gives each median as a ratio to the
 //! bare router's on the same path, and the difference in nanoseconds.
+//!
+//! Criterion measures one benchmark after another, so on a shared machine a
+//! busy minute lands on whichever stack is being measured then. A second
+//! table therefore alternates the stacks: round after round, each stack
+//! serves a batch of requests in turn, and the median over rounds of each
+//! stack's time per request is reported. Set `INTERLEAVED_ONLY=1` to skip
+//! criterion and print only that table.
 
 #[path = "support/stacks.rs"]
 mod stacks;
@@ -22,7 +29,7 @@ use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion};
 use http::{Request, Response};
@@ -138,6 +145,13 @@ fn output_directory() -> PathBuf {
 fn main() {
     stacks::install_sink_subscriber();
     stacks::silence_panics();
+    if std::env::var_os("INTERLEAVED_ONLY").is_none() {
+        run_criterion();
+    }
+    interleaved();
+}
+
+fn run_criterion() {
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
@@ -170,6 +184,86 @@ fn main() {
     }
     criterion.final_summary();
     print_ratios();
+}
+
+/// One request through one stack, by `oneshot`.
+type Send = Box<dyn FnMut(&'static str) -> usize>;
+
+fn sender<S, B>(service: S) -> Send
+where
+    S: Service<Request<axum::body::Body>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + 'static,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    Box::new(move |path| now(oneshot(&service, path)))
+}
+
+/// Medians over rounds in which every stack serves a batch in turn.
+fn interleaved() {
+    const ROUNDS: usize = 101;
+    const BATCH: u32 = 1_000;
+    let stacks: Vec<(Stack, Send)> = vec![
+        (Stack::Bare, sender(stacks::bare())),
+        (Stack::Layered, sender(stacks::layered())),
+        (
+            Stack::LayeredDebugSpan,
+            sender(stacks::layered_debug_span()),
+        ),
+        (Stack::RouteLayered, sender(stacks::route_layered())),
+        (Stack::HandBuilt, sender(stacks::hand_built())),
+    ];
+    let mut stacks = stacks;
+    println!();
+    println!("Interleaved: {ROUNDS} rounds of {BATCH} requests per stack, median ns per request");
+    println!();
+    println!("| path | stack | median | vs bare | added |");
+    println!("|---|---|---:|---:|---:|");
+    // The panic path has no bare figure: it is compared with the bare
+    // error response.
+    let mut bare_error = None;
+    for path in ["/ok", "/error", "/panic"] {
+        let mut samples = vec![Vec::with_capacity(ROUNDS); stacks.len()];
+        for round in 0..=ROUNDS {
+            for (i, (stack, send)) in stacks.iter_mut().enumerate() {
+                if path == "/panic" && *stack == Stack::Bare {
+                    continue;
+                }
+                let start = Instant::now();
+                for _ in 0..BATCH {
+                    std::hint::black_box(send(path));
+                }
+                // Round 0 warms up.
+                if round > 0 {
+                    samples[i].push(start.elapsed().as_nanos() as f64 / f64::from(BATCH));
+                }
+            }
+        }
+        let medians: Vec<Option<f64>> = samples
+            .iter_mut()
+            .map(|s| {
+                s.sort_by(f64::total_cmp);
+                s.get(s.len() / 2).copied()
+            })
+            .collect();
+        let base = medians[0].or(bare_error);
+        if path == "/error" {
+            bare_error = medians[0];
+        }
+        for ((stack, _), median) in stacks.iter().zip(&medians) {
+            let Some(ns) = median else { continue };
+            match base {
+                Some(base) => println!(
+                    "| {path} | {} | {ns:.0} ns | {:.2} | {:+.0} ns |",
+                    stack.name(),
+                    ns / base,
+                    ns - base
+                ),
+                None => println!("| {path} | {} | {ns:.0} ns | - | - |", stack.name()),
+            }
+        }
+    }
 }
 
 /// Medians as ratios to the bare router's (the panic path, which has no
