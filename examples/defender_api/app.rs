@@ -104,21 +104,24 @@ pub(crate) fn app(config: Config) -> Router {
         config: Arc::new(config.clone()),
     };
     let limits = config.rate_limits;
-    let list_limit = middleware::from_fn_with_state(
-        limits::Limiter::new(&[
-            (
-                limits.list_per_minute,
-                Duration::from_secs(60),
-                "100 calls a minute",
-            ),
-            (
-                limits.list_per_hour,
-                Duration::from_secs(3600),
-                "1,500 calls an hour",
-            ),
-        ]),
-        limits::rate_limit,
-    );
+    // Each list endpoint has its own quotas, as each Defender API has.
+    let list_limit = || {
+        middleware::from_fn_with_state(
+            limits::Limiter::new(&[
+                (
+                    limits.list_per_minute,
+                    Duration::from_secs(60),
+                    "100 calls a minute",
+                ),
+                (
+                    limits.list_per_hour,
+                    Duration::from_secs(3600),
+                    "1,500 calls an hour",
+                ),
+            ]),
+            limits::rate_limit,
+        )
+    };
     let import_limit = middleware::from_fn_with_state(
         limits::Limiter::new(&[(
             limits.import_per_minute,
@@ -131,15 +134,14 @@ pub(crate) fn app(config: Config) -> Router {
     let api = Router::new()
         .route(
             "/api/machines",
-            get(machines::list).route_layer(list_limit.clone()),
+            get(machines::list).route_layer(list_limit()),
         )
-        .route(
-            "/api/alerts",
-            get(alerts::list).route_layer(list_limit.clone()),
-        )
+        .route("/api/alerts", get(alerts::list).route_layer(list_limit()))
         .route(
             "/api/indicators",
-            get(intel::list).route_layer(list_limit).post(intel::submit),
+            get(intel::list)
+                .route_layer(list_limit())
+                .post(intel::submit),
         )
         .route(
             "/api/indicators/import",

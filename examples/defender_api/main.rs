@@ -133,6 +133,12 @@ async fn main() -> ExitCode {
         }
     };
     init_logging(options.json_logs);
+    // A panic is answered and logged by the layer (payload, code, target);
+    // the hook only adds where it happened, as a log line, not on stderr.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+        tracing::error!(%location, "panicked");
+    }));
 
     let listener = match tokio::net::TcpListener::bind(&options.addr).await {
         Ok(listener) => listener,
