@@ -132,9 +132,10 @@ impl ErrorCode {
     ///
     /// Statuses with their own code map to it; `422` (axum's JSON data
     /// error) maps to [`ErrorCode::InvalidRequestBody`]; any other 4xx to
-    /// [`ErrorCode::BadRequest`] and any other 5xx to
-    /// [`ErrorCode::InternalServerError`]. The caller keeps the original
-    /// status except for `422`, which is sent as `400`.
+    /// [`ErrorCode::BadRequest`] and any other 5xx (or the invalid 6xx to
+    /// 9xx) to [`ErrorCode::InternalServerError`]. The layer keeps the
+    /// original status except for `422`, sent as `400`, and 6xx to 9xx,
+    /// sent as `500`.
     pub const fn from_status(status: StatusCode) -> ErrorCode {
         match status.as_u16() {
             401 => ErrorCode::Unauthorized,
@@ -149,7 +150,7 @@ impl ErrorCode {
             429 => ErrorCode::TooManyRequests,
             503 => ErrorCode::ServiceUnavailable,
             504 => ErrorCode::GatewayTimeout,
-            500..=599 => ErrorCode::InternalServerError,
+            500..=999 => ErrorCode::InternalServerError,
             _ => ErrorCode::BadRequest,
         }
     }

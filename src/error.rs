@@ -465,10 +465,10 @@ impl Serialize for Target {
     }
 }
 
-/// Prepares user input for a message: cuts it to [`MAX_ECHO_CHARS`]
-/// characters (the last being `…` when cut) and escapes control characters
-/// (`\n`, `\r`, `\t`, else `\u{…}`), so a message never amplifies a request
-/// or injects lines into logs.
+/// Prepares user input for a message: escapes control characters (`\n`,
+/// `\r`, `\t`, else `\u{…}`) and cuts the result to at most
+/// [`MAX_ECHO_CHARS`] characters, the last being `…` when cut, so a message
+/// never amplifies a request or injects lines into logs.
 ///
 /// ```
 /// use defender_errors::echo;
@@ -476,25 +476,46 @@ impl Serialize for Target {
 /// assert_eq!(echo("abc"), "abc");
 /// assert_eq!(echo("a\nb"), "a\\nb");
 /// assert_eq!(echo(&"x".repeat(1000)).chars().count(), 256);
+/// assert_eq!(echo(&"\0".repeat(1000)).chars().count(), 256);
 /// ```
 pub fn echo(input: &str) -> Cow<'_, str> {
-    let cut = match input.char_indices().nth(MAX_ECHO_CHARS) {
-        None => None,
-        Some(_) => {
-            let (end, _) = input
-                .char_indices()
-                .nth(MAX_ECHO_CHARS - 1)
-                .expect("the input has more characters than that");
-            Some(&input[..end])
-        }
-    };
-    match cut {
-        None => escape_controls(input),
-        Some(head) => {
-            let mut text = escape_controls(head).into_owned();
+    // At most 256 bytes is at most 256 characters.
+    if input.len() <= MAX_ECHO_CHARS && !input.chars().any(char::is_control) {
+        return Cow::Borrowed(input);
+    }
+    let mut text = String::with_capacity(input.len().min(4 * MAX_ECHO_CHARS));
+    let mut chars = 0;
+    let mut piece = String::new();
+    let mut rest = input.chars().peekable();
+    while let Some(c) = rest.next() {
+        piece.clear();
+        push_escaped(&mut piece, c);
+        let width = piece.chars().count();
+        // Keep room for the ellipsis unless this is the last piece.
+        let room = if rest.peek().is_none() {
+            MAX_ECHO_CHARS
+        } else {
+            MAX_ECHO_CHARS - 1
+        };
+        if chars + width > room {
             text.push('…');
-            Cow::Owned(text)
+            break;
         }
+        text.push_str(&piece);
+        chars += width;
+    }
+    Cow::Owned(text)
+}
+
+fn push_escaped(text: &mut String, c: char) {
+    match c {
+        '\n' => text.push_str("\\n"),
+        '\r' => text.push_str("\\r"),
+        '\t' => text.push_str("\\t"),
+        c if c.is_control() => {
+            write!(text, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail")
+        }
+        c => text.push(c),
     }
 }
 
@@ -505,15 +526,7 @@ fn escape_controls(input: &str) -> Cow<'_, str> {
     }
     let mut text = String::with_capacity(input.len() + 8);
     for c in input.chars() {
-        match c {
-            '\n' => text.push_str("\\n"),
-            '\r' => text.push_str("\\r"),
-            '\t' => text.push_str("\\t"),
-            c if c.is_control() => {
-                write!(text, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail")
-            }
-            c => text.push(c),
-        }
+        push_escaped(&mut text, c);
     }
     Cow::Owned(text)
 }

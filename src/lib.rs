@@ -57,6 +57,7 @@ mod code;
 mod error;
 pub mod extract;
 pub mod layer;
+pub mod odata;
 mod tracking;
 pub mod value;
 

@@ -337,6 +337,16 @@ fn echo_counts_characters_not_bytes() {
         "é".repeat(256),
         "exactly 256 is not cut"
     );
+    // Escaping counts too: control characters never amplify the echo.
+    let nuls = "\0".repeat(1000);
+    let escaped = echo(&nuls);
+    assert_eq!(escaped.chars().count(), 256);
+    assert!(escaped.starts_with("\\u{0}\\u{0}") && escaped.ends_with('…'));
+    assert_eq!(
+        echo("a\u{7}"),
+        "a\\u{7}",
+        "a short input is escaped, not cut"
+    );
 }
 
 #[tokio::test]

@@ -696,3 +696,31 @@ async fn axum_rejections_convert_into_precise_codes() {
         .await
         .assert_envelope(500, "InternalServerError", "");
 }
+
+#[tokio::test]
+async fn axum_extras_with_rejection_answers_in_the_envelope() {
+    use axum_extra::extract::WithRejection;
+
+    async fn isolate(
+        WithRejection(axum::Json(body), _): WithRejection<axum::Json<Isolate>, ApiError>,
+    ) -> String {
+        body.comment
+    }
+
+    let app = Router::new()
+        .route("/isolate", post(isolate))
+        .layer(DefenderErrorLayer::new());
+    send(&app, post_json("/isolate", r#"{"Comment": true}"#))
+        .await
+        .assert_envelope(
+            400,
+            "InvalidInput",
+            "Invalid input Comment: expected a string, found boolean `true`.",
+        );
+    assert_eq!(
+        send(&app, post_json("/isolate", r#"{"Comment": "ok"}"#))
+            .await
+            .body,
+        "ok"
+    );
+}

@@ -478,6 +478,20 @@ async fn successes_pass_through_untouched_but_for_the_id_header() {
     assert!(reply.headers.get("x-ms-error-code").is_none());
 }
 
+#[tokio::test]
+async fn a_status_beyond_599_is_sent_as_500() {
+    let service = ServiceBuilder::new()
+        .layer(DefenderErrorLayer::new())
+        .service(service_fn(|_req: Request<Body>| async {
+            let mut response = Response::new(Body::from("odd"));
+            *response.status_mut() = StatusCode::from_u16(799).unwrap();
+            Ok::<_, Infallible>(response)
+        }));
+    send(&service, get_req("/"))
+        .await
+        .assert_envelope(500, "InternalServerError", "");
+}
+
 #[test]
 fn error_code_for_foreign_status_is_exposed() {
     assert_eq!(

@@ -99,12 +99,11 @@ mod axum_json {
     use axum::extract::{FromRequest, Request};
     use axum::response::{IntoResponse, Response};
     use bytes::Bytes;
-    use http::header::CONTENT_TYPE;
     use http::HeaderMap;
     use serde::de::DeserializeOwned;
     use serde::Serialize;
 
-    use crate::{ApiError, ErrorCode};
+    use crate::ApiError;
 
     /// A JSON body, drop-in for `axum::Json`, whose rejection is an
     /// [`ApiError`] from [`from_slice`](super::from_slice).
@@ -141,10 +140,7 @@ mod axum_json {
 
         async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
             if !is_json(req.headers()) {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "The request content type is not supported. Use Content-Type: application/json.",
-                ));
+                return Err(super::super::unsupported_media_type("application/json"));
             }
             let bytes = Bytes::from_request(req, state).await?;
             super::from_slice(&bytes).map(Json)
@@ -152,19 +148,17 @@ mod axum_json {
     }
 
     /// `application/json` or `application/<anything>+json`, any parameters.
-    pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-        let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    fn is_json(headers: &HeaderMap) -> bool {
+        let Some((kind, subtype)) = super::super::media_type(headers) else {
             return false;
         };
-        let essence = value.split(';').next().unwrap_or("").trim();
-        let Some((kind, subtype)) = essence.split_once('/') else {
-            return false;
-        };
+        let suffix = subtype
+            .len()
+            .checked_sub(5)
+            .and_then(|at| subtype.get(at..));
         kind.eq_ignore_ascii_case("application")
             && (subtype.eq_ignore_ascii_case("json")
-                || subtype.len() > 5
-                    && subtype.is_char_boundary(subtype.len() - 5)
-                    && subtype[subtype.len() - 5..].eq_ignore_ascii_case("+json"))
+                || suffix.is_some_and(|s| s.eq_ignore_ascii_case("+json")))
     }
 
     impl<T: Serialize> IntoResponse for Json<T> {

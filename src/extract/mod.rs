@@ -64,3 +64,21 @@ pub use self::path::Path;
 pub use self::query::{from_form, from_query};
 #[cfg(feature = "axum")]
 pub use self::query::{Form, Query};
+
+/// The `type` and `subtype` of the request's `Content-Type`, without
+/// parameters.
+#[cfg(feature = "axum")]
+fn media_type(headers: &http::HeaderMap) -> Option<(&str, &str)> {
+    let value = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim();
+    essence.split_once('/')
+}
+
+/// 415 `UnsupportedMediaType`, naming the type the extractor reads.
+#[cfg(feature = "axum")]
+fn unsupported_media_type(expected: &str) -> crate::ApiError {
+    crate::ApiError::new(
+        crate::ErrorCode::UnsupportedMediaType,
+        format!("The request content type is not supported. Use Content-Type: {expected}."),
+    )
+}

@@ -74,11 +74,10 @@ pub use self::axum_query::{Form, Query};
 mod axum_query {
     use axum::extract::{FromRequest, FromRequestParts, Request};
     use bytes::Bytes;
-    use http::header::CONTENT_TYPE;
     use http::request::Parts;
     use serde::de::DeserializeOwned;
 
-    use crate::{ApiError, ErrorCode};
+    use crate::ApiError;
 
     /// The query string, drop-in for `axum::extract::Query`, whose
     /// rejection is an [`ApiError`] (see [`from_query`](super::from_query)).
@@ -129,19 +128,13 @@ mod axum_query {
         type Rejection = ApiError;
 
         async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-            let is_form = req
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .is_some_and(|v| {
-                    v.trim()
-                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-                });
+            let is_form = super::super::media_type(req.headers()).is_some_and(|(kind, subtype)| {
+                kind.eq_ignore_ascii_case("application")
+                    && subtype.eq_ignore_ascii_case("x-www-form-urlencoded")
+            });
             if !is_form {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "The request content type is not supported. Use Content-Type: application/x-www-form-urlencoded.",
+                return Err(super::super::unsupported_media_type(
+                    "application/x-www-form-urlencoded",
                 ));
             }
             let bytes = Bytes::from_request(req, state).await?;

@@ -89,10 +89,9 @@ impl From<JsonRejection> for ApiError {
         match rejection {
             JsonRejection::JsonDataError(ref e) => explain_json(e),
             JsonRejection::JsonSyntaxError(ref e) => explain_json(e),
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "The request content type is not supported. Use Content-Type: application/json.",
-            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                super::unsupported_media_type("application/json")
+            }
             JsonRejection::BytesRejection(e) => e.into(),
             other => by_status(other),
         }
@@ -130,10 +129,9 @@ impl From<QueryRejection> for ApiError {
 impl From<FormRejection> for ApiError {
     fn from(rejection: FormRejection) -> Self {
         match rejection {
-            FormRejection::InvalidFormContentType(_) => ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "The request content type is not supported. Use Content-Type: application/x-www-form-urlencoded.",
-            ),
+            FormRejection::InvalidFormContentType(_) => {
+                super::unsupported_media_type("application/x-www-form-urlencoded")
+            }
             FormRejection::FailedToDeserializeForm(ref e) => explain_urlencoded(e, Source::Query),
             FormRejection::FailedToDeserializeFormBody(ref e) => {
                 explain_urlencoded(e, Source::Body)

@@ -152,6 +152,9 @@ fn finish<B>(mut response: Response<B>, request: &RequestContext) -> Response<Re
         let error = plain_error(parts.status, &parts.headers);
         if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
             parts.status = StatusCode::BAD_REQUEST;
+        } else if parts.status.as_u16() >= 600 {
+            // Not a status of HTTP: send the code's own.
+            parts.status = error.status();
         }
         for name in [
             header::CONTENT_TYPE,
