@@ -7,7 +7,9 @@ use defender_errors::ApiError;
 use serde_json::Value;
 
 use super::auth::{AlertReadAll, Require};
-use super::listing::ListQuery;
+use defender_errors::odata::ODataQuery;
+
+use super::listing::{self, Alerts};
 use super::machines::to_values;
 use super::store::Alert;
 use super::AppState;
@@ -15,11 +17,11 @@ use super::AppState;
 /// `GET /api/alerts`
 pub(crate) async fn list(
     _: Require<AlertReadAll>,
-    query: ListQuery,
+    query: ODataQuery<Alerts>,
     State(state): State<AppState>,
 ) -> Json<Value> {
     let items = to_values(&state.store.read().alerts);
-    query.respond("Alerts", items)
+    listing::respond("Alerts", &query, &items)
 }
 
 /// `GET /api/alerts/{id}`

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::auth::{Principal, Require, TiReadAll, TiReadWriteAll};
-use super::listing::ListQuery;
+use defender_errors::odata::ODataQuery;
+
+use super::listing::{self, Indicators};
 use super::machines::to_values;
 use super::store::{self, FileInfo, HostStats, Indicator, IpStats};
 use super::AppState;
@@ -198,9 +200,9 @@ pub(crate) async fn import(
 /// `GET /api/indicators`
 pub(crate) async fn list(
     _: Require<TiReadAll>,
-    query: ListQuery,
+    query: ODataQuery<Indicators>,
     State(state): State<AppState>,
 ) -> Json<Value> {
     let items = to_values(&state.store.read().indicators);
-    query.respond("Indicators", items)
+    listing::respond("Indicators", &query, &items)
 }

@@ -1,77 +1,160 @@
-//! List endpoints' query options and response envelope.
+//! List endpoints: the OData schema of each entity set, and the response
+//! envelope `{"@odata.context": …, "@odata.count": …, "value": […]}`.
 //!
-//! `ListQuery` reads the OData paging options `$top` and `$skip`; any other
-//! `$` option is refused with `ODataError`. Handlers only call
-//! [`ListQuery::respond`], so the options' implementation can change
-//! without touching them.
+//! Handlers take `ODataQuery<Machines>` (or `Alerts`, `Indicators`), which
+//! rejects a malformed or disallowed `$filter`, `$top`, `$skip`,
+//! `$orderby`, `$select`, `$expand` or `$count` with `ODataError`, and hand
+//! their items to [`respond`].
 
-use axum::extract::FromRequestParts;
+use std::sync::LazyLock;
+
 use axum::Json;
-use defender_errors::{echo, ApiError};
-use http::request::Parts;
-use serde_json::{json, Value};
+use defender_errors::odata::{
+    Capabilities as C, ODataQuery, ODataSchema, PropertyType as T, Schema,
+};
+use serde_json::{Map, Value};
 
-/// The most items one page holds, as Defender documents.
-const MAX_TOP: usize = 10_000;
-
-/// `$top` and `$skip` of a list request.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ListQuery {
-    top: Option<usize>,
-    skip: usize,
-}
-
-impl ListQuery {
-    /// The page `{"@odata.context": …, "value": […]}` of `items`.
-    pub(crate) fn respond(&self, entity_set: &str, items: Vec<Value>) -> Json<Value> {
-        let top = self.top.unwrap_or(MAX_TOP);
-        let value: Vec<Value> = items.into_iter().skip(self.skip).take(top).collect();
-        Json(json!({
-            "@odata.context": format!("/api/$metadata#{entity_set}"),
-            "value": value,
-        }))
+/// The page of `items` that `query` selects, as Defender sends a list.
+pub(crate) fn respond<M>(entity_set: &str, query: &ODataQuery<M>, items: &[Value]) -> Json<Value> {
+    let page = query.page(items);
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".to_owned(),
+        Value::from(format!("/api/$metadata#{entity_set}")),
+    );
+    if let Some(count) = page.count {
+        body.insert("@odata.count".to_owned(), Value::from(count));
     }
+    body.insert("value".to_owned(), Value::Array(page.value));
+    Json(Value::Object(body))
+}
 
-    fn parse(query: &str) -> Result<Self, ApiError> {
-        let mut options = ListQuery::default();
-        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            match &*name {
-                "$top" => {
-                    let top = count(&name, &value)?;
-                    if top > MAX_TOP {
-                        return Err(ApiError::odata(format_args!(
-                            "$top: {top} is more than the maximum of {MAX_TOP}"
-                        )));
-                    }
-                    options.top = Some(top);
-                }
-                "$skip" => options.skip = count(&name, &value)?,
-                other if other.starts_with('$') => {
-                    return Err(ApiError::odata(format_args!(
-                        "{}: the option is not supported; supported: $top, $skip",
-                        echo(other)
-                    )))
-                }
-                _ => {}
-            }
-        }
-        Ok(options)
+/// `GET /api/machines`
+pub(crate) struct Machines;
+
+impl ODataSchema for Machines {
+    fn schema() -> &'static Schema {
+        static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+            Schema::builder()
+                .property("id", T::String, C::ALL)
+                .property("computerDnsName", T::String, C::ALL)
+                .property("firstSeen", T::DateTime, C::ALL)
+                .property("lastSeen", T::DateTime, C::ALL)
+                .property(
+                    "osPlatform",
+                    T::enumeration([
+                        "Windows10",
+                        "Windows11",
+                        "WindowsServer2019",
+                        "Linux",
+                        "macOS",
+                    ]),
+                    C::ALL,
+                )
+                .property("osVersion", T::String, C::ALL)
+                .property("agentVersion", T::String, C::ALL)
+                .property("lastIpAddress", T::String, C::ALL)
+                .property(
+                    "healthStatus",
+                    T::enumeration([
+                        "Active",
+                        "Inactive",
+                        "ImpairedCommunication",
+                        "NoSensorData",
+                        "NoSensorDataImpairedCommunication",
+                        "Unknown",
+                    ]),
+                    C::ALL,
+                )
+                .property(
+                    "riskScore",
+                    T::enumeration(["None", "Informational", "Low", "Medium", "High"]),
+                    C::ALL,
+                )
+                .property(
+                    "exposureLevel",
+                    T::enumeration(["None", "Low", "Medium", "High"]),
+                    C::ALL,
+                )
+                .property("onboardingStatus", T::String, C::ALL)
+                .property("machineTags", T::StringCollection, C::FILTER | C::SELECT)
+                .property("isIsolated", T::Boolean, C::ALL)
+                .build()
+        });
+        &SCHEMA
     }
 }
 
-fn count(name: &str, value: &str) -> Result<usize, ApiError> {
-    value.parse().map_err(|_| {
-        ApiError::odata(format_args!(
-            "{name}: '{}' is not a non-negative integer",
-            echo(value)
-        ))
-    })
+/// `GET /api/alerts`
+pub(crate) struct Alerts;
+
+impl ODataSchema for Alerts {
+    fn schema() -> &'static Schema {
+        static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+            Schema::builder()
+                .property("id", T::String, C::ALL)
+                .property("incidentId", T::Integer, C::ALL)
+                .property("title", T::String, C::ALL)
+                .property("category", T::String, C::ALL)
+                .property(
+                    "severity",
+                    T::enumeration(["UnSpecified", "Informational", "Low", "Medium", "High"]),
+                    C::ALL,
+                )
+                .property(
+                    "status",
+                    T::enumeration(["Unknown", "New", "InProgress", "Resolved"]),
+                    C::ALL,
+                )
+                .property("detectionSource", T::String, C::ALL)
+                .property("alertCreationTime", T::DateTime, C::ALL)
+                .property("machineId", T::String, C::ALL)
+                .property("computerDnsName", T::String, C::ALL)
+                .build()
+        });
+        &SCHEMA
+    }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
-    type Rejection = ApiError;
+/// `GET /api/indicators`
+pub(crate) struct Indicators;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        ListQuery::parse(parts.uri.query().unwrap_or(""))
+impl ODataSchema for Indicators {
+    fn schema() -> &'static Schema {
+        static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+            Schema::builder()
+                .property("id", T::String, C::ALL)
+                .property("indicatorValue", T::String, C::ALL)
+                .property(
+                    "indicatorType",
+                    T::enumeration([
+                        "FileSha1",
+                        "FileSha256",
+                        "FileMd5",
+                        "IpAddress",
+                        "DomainName",
+                        "Url",
+                    ]),
+                    C::ALL,
+                )
+                .property(
+                    "action",
+                    T::enumeration(["Alert", "Block", "Allowed"]),
+                    C::ALL,
+                )
+                .property("title", T::String, C::ALL)
+                .property("description", T::String, C::SELECT)
+                .property(
+                    "severity",
+                    T::enumeration(["Informational", "Low", "Medium", "High"]),
+                    C::ALL,
+                )
+                .property("createdBy", T::String, C::ALL)
+                .property("creationTimeDateTimeUtc", T::DateTime, C::ALL)
+                .property("lastUpdateTime", T::DateTime, C::ALL)
+                .property("sourceType", T::String, C::ALL)
+                .build()
+        });
+        &SCHEMA
     }
 }

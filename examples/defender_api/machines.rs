@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 use super::auth::{
     MachineCollectForensics, MachineIsolate, MachineLiveResponse, MachineReadAll, Require,
 };
-use super::listing::ListQuery;
+use defender_errors::odata::ODataQuery;
+
+use super::listing::{self, Machines};
 use super::store::{self, Machine, MachineAction};
 use super::AppState;
 
@@ -23,11 +25,11 @@ pub(crate) const MIN_SELECTIVE_ISOLATION_VERSION: &str = "10.4500.0.0";
 /// `GET /api/machines`
 pub(crate) async fn list(
     _: Require<MachineReadAll>,
-    query: ListQuery,
+    query: ODataQuery<Machines>,
     State(state): State<AppState>,
 ) -> Json<Value> {
     let items = to_values(&state.store.read().machines);
-    query.respond("Machines", items)
+    listing::respond("Machines", &query, &items)
 }
 
 /// `GET /api/machines/{id}`

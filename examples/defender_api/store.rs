@@ -443,7 +443,7 @@ impl Store {
             .map(|(n, title, category, severity, status, machine, created)| {
                 let machine = &store.machines[machine];
                 Alert {
-                    id: format!("da63747290038283886{n}_{}", 1_364_969_609 + n),
+                    id: format!("da6374729003828{n:04}_{}", 1_364_969_609 + n),
                     incident_id: 400 + n,
                     title: title.to_owned(),
                     category: category.to_owned(),
