@@ -638,6 +638,53 @@ async fn concurrent_requests_get_distinct_ids() {
     assert_eq!(ids.len(), 250);
 }
 
+/// 200 requests held by the server at the same time (each waits out the
+/// handler time limit): each answered 504 with its own id, all together in
+/// about one time limit, not one after another.
+#[tokio::test]
+async fn two_hundred_in_flight_at_once() {
+    let limit = Duration::from_millis(500);
+    let server = Server::start(Config {
+        handler_timeout: limit,
+        ..config()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let request = server
+            .request(Method::GET, "/api/simulate/slow", Some(ADMIN))
+            .body(empty())
+            .unwrap();
+        let response = server.client.request(request);
+        tasks.spawn(async move {
+            let (parts, body) = response.await.unwrap().into_parts();
+            let body = body.collect().await.unwrap().to_bytes();
+            Reply {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            }
+        });
+    }
+    let mut ids = HashSet::new();
+    while let Some(reply) = tasks.join_next().await {
+        let id = reply.unwrap().assert_envelope(
+            504,
+            "GatewayTimeout",
+            "The request did not complete within the server's time limit.",
+        );
+        assert!(ids.insert(id), "an id was given twice");
+    }
+    assert_eq!(ids.len(), 200);
+    assert!(
+        started.elapsed() < limit * 10,
+        "the requests overlapped: {:?}",
+        started.elapsed()
+    );
+    server.assert_healthy().await;
+}
+
 #[tokio::test]
 async fn list_with_odata_options() {
     let server = Server::start(config()).await;
