@@ -88,7 +88,10 @@ fn init_logging(json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stdout);
     if json {
-        logs.json().with_current_span(true).with_span_list(false).init();
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
     } else {
         logs.init();
     }
