@@ -108,16 +108,8 @@ pub(crate) fn app(config: Config) -> Router {
     let list_limit = || {
         middleware::from_fn_with_state(
             limits::Limiter::new(&[
-                (
-                    limits.list_per_minute,
-                    Duration::from_secs(60),
-                    "100 calls a minute",
-                ),
-                (
-                    limits.list_per_hour,
-                    Duration::from_secs(3600),
-                    "1,500 calls an hour",
-                ),
+                (limits.list_per_minute, Duration::from_secs(60), "a minute"),
+                (limits.list_per_hour, Duration::from_secs(3600), "an hour"),
             ]),
             limits::rate_limit,
         )
@@ -126,7 +118,7 @@ pub(crate) fn app(config: Config) -> Router {
         limits::Limiter::new(&[(
             limits.import_per_minute,
             Duration::from_secs(60),
-            "30 calls a minute",
+            "a minute",
         )]),
         limits::rate_limit,
     );

@@ -53,35 +53,51 @@ impl Default for RateLimits {
     }
 }
 
-/// The quotas of one group of endpoints, shared by its routes.
+/// One quota: so many calls per period, counted per token.
+struct TokenQuota {
+    calls: u32,
+    per: &'static str,
+    limiter: DefaultKeyedRateLimiter<&'static str>,
+}
+
+/// The quotas of one endpoint.
 #[derive(Clone)]
 pub(crate) struct Limiter {
-    quotas: Arc<[(&'static str, DefaultKeyedRateLimiter<&'static str>)]>,
+    quotas: Arc<[TokenQuota]>,
 }
 
 impl Limiter {
-    /// One quota per `(calls, period, name)`; `calls` of 0 is taken as 1.
+    /// One quota per `(calls, period, "a minute")`: `calls` at once at most,
+    /// refilled evenly over `period`. `calls` of 0 is taken as 1.
     pub(crate) fn new(quotas: &[(u32, Duration, &'static str)]) -> Self {
         let quotas = quotas
             .iter()
-            .map(|&(calls, period, name)| {
+            .map(|&(calls, period, per)| {
                 let burst = NonZeroU32::new(calls).unwrap_or(NonZeroU32::MIN);
                 let quota = Quota::with_period(period / burst.get())
                     .expect("a rate-limit period is never zero")
                     .allow_burst(burst);
-                (name, DefaultKeyedRateLimiter::keyed(quota))
+                TokenQuota {
+                    calls: burst.get(),
+                    per,
+                    limiter: DefaultKeyedRateLimiter::keyed(quota),
+                }
             })
             .collect();
         Limiter { quotas }
     }
 
-    /// Counts a call of `token`; on refusal, the seconds to wait.
-    fn check(&self, token: &'static str) -> Result<(), (u64, &'static str)> {
-        for (name, limiter) in self.quotas.iter() {
-            if let Err(not_until) = limiter.check_key(&token) {
-                let wait = not_until.wait_time_from(limiter.clock().now());
+    /// Counts a call of `token`; on refusal, the whole seconds to wait and
+    /// the quota that refused.
+    fn check(&self, token: &'static str) -> Result<(), (u64, String)> {
+        for quota in self.quotas.iter() {
+            if let Err(not_until) = quota.limiter.check_key(&token) {
+                let wait = not_until.wait_time_from(quota.limiter.clock().now());
                 let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                return Err((seconds.max(1), name));
+                return Err((
+                    seconds.max(1),
+                    format!("{} calls {}", quota.calls, quota.per),
+                ));
             }
         }
         Ok(())
