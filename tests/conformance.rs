@@ -496,10 +496,11 @@ async fn gateway_timeout_for_a_slow_handler() {
 async fn service_unavailable_when_every_slot_is_taken() {
     let server = Server::start(Config {
         max_concurrency: 1,
-        handler_timeout: Duration::from_millis(600),
+        handler_timeout: Duration::from_millis(2000),
         ..config()
     })
     .await;
+    let started = std::time::Instant::now();
     let slow = {
         let request = server
             .request(Method::GET, "/api/simulate/slow", Some(ADMIN))
@@ -508,8 +509,14 @@ async fn service_unavailable_when_every_slot_is_taken() {
         let future = server.client.request(request);
         tokio::spawn(future)
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let reply = server.get("/api/machines", Some(ADMIN)).await;
+    // Once the slow request holds the only slot, the next one is refused.
+    let reply = loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let reply = server.get("/api/machines", Some(ADMIN)).await;
+        if reply.status != 200 || started.elapsed() > Duration::from_millis(1500) {
+            break reply;
+        }
+    };
     reply.assert_envelope(
         503,
         "ServiceUnavailable",
