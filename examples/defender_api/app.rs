@@ -199,7 +199,7 @@ async fn access_log(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     tracing::info!(
         status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency = ?started.elapsed(),
         "response"
     );
     response
