@@ -109,15 +109,27 @@ taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --timeout 2s --latency \
     -s benches/soak.lua "$url" >"$wrk_out" 2>&1 &
 wrk_pid=$!
 
+# Whether a wrk other than ours is running (someone else's load run).
+others=0
+note_other_wrk() {
+    if pgrep -x wrk | grep -qvx "$wrk_pid"; then
+        others=$(( others + 1 ))
+        echo "note: another wrk is running during the soak:"
+        pgrep -a -x wrk | grep -v "^$wrk_pid " || true
+    fi
+}
+
 # RSS every 10 s; the one at the end of the warm-up is the reference.
 sleep "$warmup"
 rss_warm="$(rss_kb)"
 echo "RSS after ${warmup} s warm-up: $rss_warm kB"
+note_other_wrk
 elapsed="$warmup"
 while kill -0 "$wrk_pid" 2>/dev/null && (( elapsed + 10 < seconds )); do
     sleep 10
     elapsed=$(( elapsed + 10 ))
     echo "RSS at ${elapsed} s: $(rss_kb) kB"
+    note_other_wrk
 done
 wrk_status=0
 wait "$wrk_pid" || wrk_status=$?
@@ -166,6 +178,12 @@ if (( server_status != 0 )); then
     failed=1
 else
     echo "server stopped cleanly on SIGTERM"
+fi
+
+if (( others > 0 )); then
+    echo "note: another wrk ran during $others of the RSS samples; throughput and latency are disturbed"
+else
+    echo "no other wrk seen during the run"
 fi
 
 if (( failed )); then

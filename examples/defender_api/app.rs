@@ -4,7 +4,8 @@
 //! This module is the root of the example's library part: it declares its
 //! siblings with `#[path]`, so a test can include the whole API with
 //! `#[path = "../examples/defender_api/app.rs"] mod app;` and serve
-//! [`app`] on a port of its own.
+//! [`app`] on a port of its own, or run [`serve`], graceful shutdown
+//! included, exactly as `main` does.
 //!
 //! # The stack, outside in
 //!
