@@ -4,7 +4,8 @@
 //! This module is the root of the example's library part: it declares its
 //! siblings with `#[path]`, so a test can include the whole API with
 //! `#[path = "../examples/defender_api/app.rs"] mod app;` and serve
-//! [`app`] on a port of its own.
+//! [`app`] on a port of its own, or run [`serve`], graceful shutdown
+//! included, exactly as `main` does.
 //!
 //! # The stack, outside in
 //!
@@ -38,6 +39,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
+use defender_errors::extract::Query;
 use defender_errors::{ApiError, DefenderErrorLayer, ErrorCode};
 use http::header::ACCEPT;
 use http::HeaderMap;
@@ -157,6 +159,7 @@ pub(crate) fn app(config: Config) -> Router {
         .route("/api/ips/{ip}/stats", get(intel::ip_stats))
         .route("/api/simulate/panic", get(simulate_panic))
         .route("/api/simulate/slow", get(simulate_slow))
+        .route("/api/simulate/delay", get(simulate_delay))
         .layer(middleware::from_fn(auth::authenticate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
@@ -176,6 +179,21 @@ pub(crate) fn app(config: Config) -> Router {
     Router::new().fallback_service(stack)
 }
 
+/// Serves [`app`] on `listener` until `shutdown` resolves, then stops
+/// accepting connections (the listener is closed) and returns once the
+/// requests in flight have been answered. `main` runs exactly this, with
+/// Ctrl-C or SIGTERM as `shutdown`; `tests/shutdown.rs` runs it with a
+/// signal of its own.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// `GET /api/simulate/panic`: a handler bug. The layer answers 500 with an
 /// empty message and logs the payload with the request's id.
 async fn simulate_panic(_: auth::Require<auth::MachineReadAll>) -> Json<Value> {
@@ -190,6 +208,31 @@ async fn simulate_slow(
 ) -> Json<Value> {
     tokio::time::sleep(state.config.handler_timeout * 2).await;
     Json(json!({"status": "finished, too late"}))
+}
+
+/// The query of `GET /api/simulate/delay`.
+#[derive(Debug, serde::Deserialize)]
+struct Delay {
+    /// How long to take, in milliseconds.
+    ms: u64,
+}
+
+/// `GET /api/simulate/delay?ms=N`: a slow handler that still succeeds. It
+/// answers 200 after `N` milliseconds, at most half the server's time
+/// limit, so the timeout never cuts it short (the graceful-shutdown test
+/// keeps it in flight while the server stops).
+async fn simulate_delay(
+    _: auth::Require<auth::MachineReadAll>,
+    State(state): State<AppState>,
+    Query(delay): Query<Delay>,
+) -> Json<Value> {
+    let cap = state.config.handler_timeout / 2;
+    let waited = Duration::from_millis(delay.ms).min(cap);
+    tokio::time::sleep(waited).await;
+    Json(json!({
+        "status": "finished",
+        "delayMs": u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+    }))
 }
 
 /// Middleware: one INFO event per response with status and duration. It

@@ -158,10 +158,7 @@ async fn main() -> ExitCode {
     println!("        Authorization: Bearer {READER_TOKEN}  (Machine.Read.All, Alert.Read.All, Ti.Read.All)");
     println!("try:    curl -H 'Authorization: Bearer {ADMIN_TOKEN}' http://{addr}/api/machines");
 
-    let served = axum::serve(listener, app::app(options.config))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    match served {
+    match app::serve(listener, options.config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");
