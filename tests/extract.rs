@@ -277,6 +277,36 @@ async fn a_value_of_the_wrong_type_is_invalid_input() {
 }
 
 #[tokio::test]
+async fn no_rust_type_name_reaches_the_client() {
+    post_body("/items", r#"{"Items": ["x"]}"#)
+        .await
+        .assert_envelope(
+            400,
+            "InvalidInput",
+            "Invalid input Items[0]: expected an integer from 0 to 4294967295, found string \"x\".",
+        );
+    post_body("/items", r#"{"Items": [-1]}"#)
+        .await
+        .assert_envelope(
+            400,
+            "InvalidInput",
+            "Invalid input Items[0]: expected an integer from 0 to 4294967295, found integer `-1`.",
+        );
+    post_body("/items", r#"{"Items": [1.5]}"#).await.assert_envelope(
+        400,
+        "InvalidInput",
+        "Invalid input Items[0]: expected an integer from 0 to 4294967295, found floating point `1.5`.",
+    );
+    post_body("/items", r#"{"Items": {}}"#)
+        .await
+        .assert_envelope(
+            400,
+            "InvalidInput",
+            "Invalid input Items: expected an array of at most 3 elements, found an object.",
+        );
+}
+
+#[tokio::test]
 async fn malformed_truncated_and_empty_bodies_say_where() {
     post_body("/isolate", r#"{"Comment": "x""#)
         .await

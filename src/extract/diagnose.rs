@@ -185,8 +185,32 @@ fn plain(text: &str) -> String {
         t if t.starts_with("struct ") || t.starts_with("a struct ") => "an object".to_owned(),
         t if t.starts_with("enum ") => "one of the documented values".to_owned(),
         t if t.starts_with("tuple struct ") || t.starts_with("a tuple") => "an array".to_owned(),
-        t => echo(t).into_owned(),
+        "a borrowed string" => "a string".to_owned(),
+        "f32" | "f64" => "a number".to_owned(),
+        "char" => "a single character".to_owned(),
+        t => match integer_range(t) {
+            Some((min, max)) => format!("an integer from {min} to {max}"),
+            None => echo(t).into_owned(),
+        },
     }
+}
+
+/// The range of a Rust integer type named in serde's `expected` text, so
+/// no Rust type name reaches the client.
+fn integer_range(name: &str) -> Option<(i128, u128)> {
+    Some(match name {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" | "usize" => (0, u64::MAX.into()),
+        "u128" => (0, u128::MAX),
+        "i8" => (i8::MIN.into(), i8::MAX as u128),
+        "i16" => (i16::MIN.into(), i16::MAX as u128),
+        "i32" => (i32::MIN.into(), i32::MAX as u128),
+        "i64" | "isize" => (i64::MIN.into(), i64::MAX as u128),
+        "i128" => (i128::MIN, i128::MAX as u128),
+        _ => return None,
+    })
 }
 
 fn capitalize(text: &str) -> String {

@@ -126,11 +126,22 @@ struct Wrap<'c, 'de, V> {
     fields: Option<&'static [&'static str]>,
 }
 
+impl<'c, 'de, V> Wrap<'c, 'de, V> {
+    /// The wrapper of a visitor that is not a struct's.
+    fn new(visitor: V, ctx: &'c Ctx<'de>) -> Self {
+        Wrap {
+            visitor,
+            ctx,
+            fields: None,
+        }
+    }
+}
+
 macro_rules! forward_deserialize {
     ($wrap:ident; $($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                self.de.$method($($arg,)* $wrap { visitor, ctx: self.ctx, fields: None })
+                self.de.$method($($arg,)* $wrap::new(visitor, self.ctx))
             }
         )*
     };
@@ -516,15 +527,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.de.deserialize_struct(
-            name,
-            fields,
-            KeyVisitor {
-                visitor,
-                ctx: self.ctx,
-                fields: None,
-            },
-        )
+        let wrapped = KeyVisitor::new(visitor, self.ctx);
+        self.de.deserialize_struct(name, fields, wrapped)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -540,8 +544,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
 struct KeyVisitor<'c, 'de, V> {
     visitor: V,
     ctx: &'c Ctx<'de>,
-    #[allow(dead_code)]
-    fields: Option<&'static [&'static str]>,
+}
+
+impl<'c, 'de, V> KeyVisitor<'c, 'de, V> {
+    fn new(visitor: V, ctx: &'c Ctx<'de>) -> Self {
+        KeyVisitor { visitor, ctx }
+    }
 }
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {

@@ -1,0 +1,370 @@
+//! The Defender-like API as an axum [`Router`]: routes, authentication,
+//! rate limits, and the middleware stack around them.
+//!
+//! This module is the root of the example's library part: it declares its
+//! siblings with `#[path]`, so a test can include the whole API with
+//! `#[path = "../examples/defender_api/app.rs"] mod app;` and serve
+//! [`app`] on a port of its own, or run [`serve`], graceful shutdown
+//! included, exactly as `main` does.
+//!
+//! # The stack, outside in
+//!
+//! ```text
+//! DefenderErrorLayer   envelope, tracking id, request span, panics -> 500
+//! Timeout              handler time limit -> 504 GatewayTimeout
+//! LoadShed             refuse at once when ...
+//! ConcurrencyLimit     ... this many requests are in flight -> 503 ServiceUnavailable
+//! access log           one INFO event per response, inside the request span
+//! Accept check         Accept without JSON -> 406 NotAcceptable
+//! body deadline        body not received in time -> 408 RequestTimeout
+//! Router               DefaultBodyLimit (413), authenticate (401), routes
+//!   list routes        + rate limit 100/min and 1,500/h per token (429)
+//!   import route       + rate limit 30/min per token (429)
+//! ```
+//!
+//! The stack is one service in front of the whole router (installed as the
+//! outer router's fallback service), so the concurrency limit counts every
+//! request, not each route's own.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use defender_errors::extract::Query;
+use defender_errors::{ApiError, DefenderErrorLayer, ErrorCode};
+use http::header::ACCEPT;
+use http::HeaderMap;
+use http_body::Frame;
+use serde_json::{json, Value};
+use tower::ServiceBuilder;
+
+#[path = "alerts.rs"]
+mod alerts;
+#[path = "auth.rs"]
+pub(crate) mod auth;
+#[path = "intel.rs"]
+mod intel;
+#[path = "limits.rs"]
+pub(crate) mod limits;
+#[path = "listing.rs"]
+mod listing;
+#[path = "machines.rs"]
+mod machines;
+#[path = "store.rs"]
+pub(crate) mod store;
+
+pub(crate) use self::limits::RateLimits;
+
+/// The largest request body accepted: 1 MiB.
+pub(crate) const BODY_LIMIT: usize = 1 << 20;
+
+/// How the server is run.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// A request that has not been answered after this long is 504.
+    pub(crate) handler_timeout: Duration,
+    /// A request body not received completely after this long is 408.
+    /// Keep it shorter than `handler_timeout`, which covers reading too.
+    pub(crate) body_timeout: Duration,
+    /// Requests handled at once; more are refused with 503.
+    pub(crate) max_concurrency: usize,
+    /// The per-token rate limits.
+    pub(crate) rate_limits: RateLimits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            handler_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(2),
+            max_concurrency: 512,
+            rate_limits: RateLimits::DEFENDER,
+        }
+    }
+}
+
+/// What handlers share.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    store: store::Shared,
+    config: Arc<Config>,
+}
+
+/// The whole API, seeded, behind its middleware stack.
+pub(crate) fn app(config: Config) -> Router {
+    let state = AppState {
+        store: store::Shared::seeded(),
+        config: Arc::new(config.clone()),
+    };
+    let limits = config.rate_limits;
+    // Each list endpoint has its own quotas, as each Defender API has.
+    let list_limit = || {
+        middleware::from_fn_with_state(
+            limits::Limiter::new(&[
+                (limits.list_per_minute, Duration::from_secs(60), "a minute"),
+                (limits.list_per_hour, Duration::from_secs(3600), "an hour"),
+            ]),
+            limits::rate_limit,
+        )
+    };
+    let import_limit = middleware::from_fn_with_state(
+        limits::Limiter::new(&[(
+            limits.import_per_minute,
+            Duration::from_secs(60),
+            "a minute",
+        )]),
+        limits::rate_limit,
+    );
+
+    let api = Router::new()
+        .route(
+            "/api/machines",
+            get(machines::list).route_layer(list_limit()),
+        )
+        .route("/api/alerts", get(alerts::list).route_layer(list_limit()))
+        .route(
+            "/api/indicators",
+            get(intel::list)
+                .route_layer(list_limit())
+                .post(intel::submit),
+        )
+        .route(
+            "/api/indicators/import",
+            post(intel::import).route_layer(import_limit),
+        )
+        .route("/api/machines/{id}", get(machines::get))
+        .route("/api/machines/{id}/isolate", post(machines::isolate))
+        .route("/api/machines/{id}/unisolate", post(machines::unisolate))
+        .route(
+            "/api/machines/{id}/runliveresponse",
+            post(machines::run_live_response),
+        )
+        .route("/api/machineactions/{id}", get(machines::get_action))
+        .route(
+            "/api/machineactions/{id}/GetPackageUri",
+            get(machines::package_uri),
+        )
+        .route("/api/alerts/{id}", get(alerts::get))
+        .route("/api/files/{hash}", get(intel::file))
+        .route("/api/domains/{domain}/stats", get(intel::domain_stats))
+        .route("/api/ips/{ip}/stats", get(intel::ip_stats))
+        .route("/api/simulate/panic", get(simulate_panic))
+        .route("/api/simulate/slow", get(simulate_slow))
+        .route("/api/simulate/delay", get(simulate_delay))
+        .layer(middleware::from_fn(auth::authenticate))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state);
+
+    let stack = ServiceBuilder::new()
+        .layer(DefenderErrorLayer::new())
+        .timeout(config.handler_timeout)
+        .load_shed()
+        .concurrency_limit(config.max_concurrency.max(1))
+        .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn(require_json_accept))
+        .layer(middleware::from_fn_with_state(
+            config.body_timeout,
+            body_deadline,
+        ))
+        .service(api);
+    Router::new().fallback_service(stack)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then stops
+/// accepting connections (the listener is closed) and returns once the
+/// requests in flight have been answered. `main` runs exactly this, with
+/// Ctrl-C or SIGTERM as `shutdown`; `tests/shutdown.rs` runs it with a
+/// signal of its own.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `GET /api/simulate/panic`: a handler bug. The layer answers 500 with an
+/// empty message and logs the payload with the request's id.
+async fn simulate_panic(_: auth::Require<auth::MachineReadAll>) -> Json<Value> {
+    panic!("simulated handler bug: index out of range while building the response")
+}
+
+/// `GET /api/simulate/slow`: a handler that takes twice the server's time
+/// limit, so the timeout answers 504 first.
+async fn simulate_slow(
+    _: auth::Require<auth::MachineReadAll>,
+    State(state): State<AppState>,
+) -> Json<Value> {
+    tokio::time::sleep(state.config.handler_timeout * 2).await;
+    Json(json!({"status": "finished, too late"}))
+}
+
+/// The query of `GET /api/simulate/delay`.
+#[derive(Debug, serde::Deserialize)]
+struct Delay {
+    /// How long to take, in milliseconds.
+    ms: u64,
+}
+
+/// `GET /api/simulate/delay?ms=N`: a slow handler that still succeeds. It
+/// answers 200 after `N` milliseconds, at most half the server's time
+/// limit, so the timeout never cuts it short (the graceful-shutdown test
+/// keeps it in flight while the server stops).
+async fn simulate_delay(
+    _: auth::Require<auth::MachineReadAll>,
+    State(state): State<AppState>,
+    Query(delay): Query<Delay>,
+) -> Json<Value> {
+    let cap = state.config.handler_timeout / 2;
+    let waited = Duration::from_millis(delay.ms).min(cap);
+    tokio::time::sleep(waited).await;
+    Json(json!({
+        "status": "finished",
+        "delayMs": u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+    }))
+}
+
+/// Middleware: one INFO event per response with status and duration. It
+/// runs inside the layer's request span, so the event carries `target`.
+async fn access_log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency = ?started.elapsed(),
+        "response"
+    );
+    response
+}
+
+/// Middleware: the API speaks only JSON. A request whose `Accept` header
+/// admits neither JSON nor a wildcard is 406 `NotAcceptable`.
+async fn require_json_accept(request: Request, next: Next) -> Response {
+    if accepts_json(request.headers()) {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            ErrorCode::NotAcceptable,
+            "The requested representation is not available. This API answers with application/json.",
+        )
+        .into_response()
+    }
+}
+
+/// Whether `Accept` (absent, or any of its values) admits
+/// `application/json`: `*/*`, `application/*` or `application/json`, with a
+/// quality above 0.
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(ACCEPT).iter().peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    values
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            !refused && matches!(media.as_str(), "*/*" | "application/*" | "application/json")
+        })
+}
+
+/// Middleware: the whole request body must arrive within `limit` of the
+/// request head, or the request is 408 `RequestTimeout` (whatever the
+/// handler made of the failed read).
+async fn body_deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    use http_body::Body as _;
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let expired = Arc::new(AtomicBool::new(false));
+    let request = request.map(|body| {
+        Body::new(DeadlineBody {
+            inner: body,
+            deadline: Box::pin(tokio::time::sleep(limit)),
+            expired: expired.clone(),
+        })
+    });
+    let response = next.run(request).await;
+    if expired.load(Ordering::Acquire) {
+        return ApiError::from_code(ErrorCode::RequestTimeout)
+            .with_cause(format!(
+                "the request body was not received within {limit:?}"
+            ))
+            .into_response();
+    }
+    response
+}
+
+/// A request body that fails once its deadline has passed, and says so.
+struct DeadlineBody {
+    inner: Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    expired: Arc<AtomicBool>,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        if let Poll::Ready(frame) = std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.expired.store(true, Ordering::Release);
+            return Poll::Ready(Some(Err(axum::Error::new("request body deadline passed"))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_json;
+    use http::header::{HeaderValue, ACCEPT};
+    use http::HeaderMap;
+
+    fn accept(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn accept_header() {
+        assert!(accepts_json(&HeaderMap::new()));
+        assert!(accepts_json(&accept("*/*")));
+        assert!(accepts_json(&accept("text/html, application/json;q=0.9")));
+        assert!(accepts_json(&accept("Application/*")));
+        assert!(!accepts_json(&accept("text/html")));
+        assert!(!accepts_json(&accept("application/json;q=0, text/csv")));
+    }
+}

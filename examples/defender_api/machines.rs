@@ -1,0 +1,267 @@
+//! Machines and machine actions: list, get, isolate, release, live
+//! response, and the investigation package download link.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use defender_errors::extract::{Json as Body, Path};
+use defender_errors::ApiError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{
+    MachineCollectForensics, MachineIsolate, MachineLiveResponse, MachineReadAll, Require,
+};
+use defender_errors::odata::ODataQuery;
+
+use super::listing::{self, Machines};
+use super::store::{self, Machine, MachineAction};
+use super::AppState;
+
+/// Selective isolation needs at least this sensor version on Windows.
+pub(crate) const MIN_SELECTIVE_ISOLATION_VERSION: &str = "10.4500.0.0";
+
+/// `GET /api/machines`
+pub(crate) async fn list(
+    _: Require<MachineReadAll>,
+    query: ODataQuery<Machines>,
+    State(state): State<AppState>,
+) -> Json<Value> {
+    let items = to_values(&state.store.read().machines);
+    listing::respond("Machines", &query, &items)
+}
+
+/// `GET /api/machines/{id}`
+pub(crate) async fn get(
+    _: Require<MachineReadAll>,
+    Path(id): Path<String>,
+    State(state): State<AppState>,
+) -> Result<Json<Machine>, ApiError> {
+    let store = state.store.read();
+    let machine = store.machine(&id).ok_or_else(|| not_found(&id))?;
+    Ok(Json(machine.clone()))
+}
+
+/// The body of `isolate`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct IsolateRequest {
+    comment: String,
+    isolation_type: Option<IsolationType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum IsolationType {
+    Full,
+    Selective,
+}
+
+/// `POST /api/machines/{id}/isolate`
+pub(crate) async fn isolate(
+    Require(principal, ..): Require<MachineIsolate>,
+    Path(id): Path<String>,
+    State(state): State<AppState>,
+    Body(request): Body<IsolateRequest>,
+) -> Result<Response, ApiError> {
+    let isolation = request.isolation_type.unwrap_or(IsolationType::Full);
+    let mut store = state.store.write();
+    let machine = store.machine_mut(&id).ok_or_else(|| not_found(&id))?;
+    if isolation == IsolationType::Selective {
+        if !machine.os_platform.starts_with("Windows") {
+            return Err(ApiError::os_platform_not_supported(&machine.os_platform));
+        }
+        if version_below(&machine.agent_version, MIN_SELECTIVE_ISOLATION_VERSION) {
+            return Err(ApiError::client_version_not_supported(
+                "Selective isolation",
+                MIN_SELECTIVE_ISOLATION_VERSION,
+            ));
+        }
+    }
+    if machine.is_isolated {
+        return Err(ApiError::disallowed_operation(&format!(
+            "Cannot isolate machine {id}: it is already isolated"
+        )));
+    }
+    machine.is_isolated = true;
+    let scope = match isolation {
+        IsolationType::Full => "Full",
+        IsolationType::Selective => "Selective",
+    };
+    let action = new_action(
+        machine,
+        "Isolate",
+        Some(scope),
+        principal.name,
+        request.comment,
+    );
+    Ok(created(&mut store, action))
+}
+
+/// The body of `unisolate` and the other comment-only actions.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CommentRequest {
+    comment: String,
+}
+
+/// `POST /api/machines/{id}/unisolate`
+pub(crate) async fn unisolate(
+    Require(principal, ..): Require<MachineIsolate>,
+    Path(id): Path<String>,
+    State(state): State<AppState>,
+    Body(request): Body<CommentRequest>,
+) -> Result<Response, ApiError> {
+    let mut store = state.store.write();
+    let machine = store.machine_mut(&id).ok_or_else(|| not_found(&id))?;
+    if !machine.is_isolated {
+        return Err(ApiError::disallowed_operation(&format!(
+            "Cannot release machine {id} from isolation: it is not isolated"
+        )));
+    }
+    machine.is_isolated = false;
+    let action = new_action(machine, "Unisolate", None, principal.name, request.comment);
+    Ok(created(&mut store, action))
+}
+
+/// The body of `runliveresponse`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct LiveResponseRequest {
+    commands: Vec<Value>,
+    comment: String,
+}
+
+/// `POST /api/machines/{id}/runliveresponse`: refused while the tenant's
+/// live response feature is off, before the body is read.
+pub(crate) async fn run_live_response(
+    Require(principal, ..): Require<MachineLiveResponse>,
+    Path(id): Path<String>,
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if !state.store.read().features.live_response {
+        return Err(ApiError::disabled_feature().with_cause("live response is off for this tenant"));
+    }
+    let Body(body) = Body::<LiveResponseRequest>::from_request(request, &()).await?;
+    if body.commands.is_empty() {
+        return Err(ApiError::bad_request(
+            "A live response session needs at least one command.",
+        ));
+    }
+    let mut store = state.store.write();
+    let machine = store.machine_mut(&id).ok_or_else(|| not_found(&id))?;
+    let action = new_action(machine, "LiveResponse", None, principal.name, body.comment);
+    Ok(created(&mut store, action))
+}
+
+/// `GET /api/machineactions/{id}`
+pub(crate) async fn get_action(
+    _: Require<MachineReadAll>,
+    Path(id): Path<String>,
+    State(state): State<AppState>,
+) -> Result<Json<MachineAction>, ApiError> {
+    let store = state.store.read();
+    let action = store
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| ApiError::entity_not_found("Machine action", &id))?;
+    Ok(Json(action.clone()))
+}
+
+/// `GET /api/machineactions/{id}/GetPackageUri`: the download link of a
+/// collected investigation package. Asking it of any other action is the
+/// general `BadRequest`: the request is well-formed, the action exists,
+/// but the combination makes no sense.
+pub(crate) async fn package_uri(
+    _: Require<MachineCollectForensics>,
+    Path(id): Path<String>,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
+    let store = state.store.read();
+    let action = store
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| ApiError::entity_not_found("Machine action", &id))?;
+    if action.kind != "CollectInvestigationPackage" {
+        return Err(ApiError::bad_request(format!(
+            "Machine action {id} is of type {}; only a CollectInvestigationPackage action has a package.",
+            action.kind
+        )));
+    }
+    if action.status != "Succeeded" {
+        return Err(ApiError::bad_request(format!(
+            "The package of machine action {id} is not ready (status {}).",
+            action.status
+        )));
+    }
+    Ok(Json(json!({
+        "@odata.context": "/api/$metadata#Edm.String",
+        "value": format!("https://download.contoso.example/packages/{id}.zip?token=demo"),
+    })))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::entity_not_found("Machine", id)
+}
+
+fn new_action(
+    machine: &Machine,
+    kind: &str,
+    scope: Option<&str>,
+    requestor: &str,
+    comment: String,
+) -> MachineAction {
+    let now = store::now();
+    MachineAction {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: kind.to_owned(),
+        scope: scope.map(str::to_owned),
+        requestor: requestor.to_owned(),
+        requestor_comment: comment,
+        status: "Pending".to_owned(),
+        machine_id: machine.id.clone(),
+        computer_dns_name: machine.computer_dns_name.clone(),
+        creation_date_time_utc: now.clone(),
+        last_update_date_time_utc: now,
+    }
+}
+
+/// Records `action` and answers 201 with it.
+fn created(store: &mut store::Store, action: MachineAction) -> Response {
+    store.actions.push(action.clone());
+    (StatusCode::CREATED, Json(action)).into_response()
+}
+
+/// Whether dotted version `version` is below `minimum`, comparing
+/// component by component as numbers (a missing component is 0).
+fn version_below(version: &str, minimum: &str) -> bool {
+    let parts = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let (mut version, mut minimum) = (parts(version), parts(minimum));
+    let len = version.len().max(minimum.len());
+    version.resize(len, 0);
+    minimum.resize(len, 0);
+    version < minimum
+}
+
+pub(crate) fn to_values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|item| serde_json::to_value(item).expect("entities always serialize"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_below;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_below("10.3720.17763.1", "10.4500.0.0"));
+        assert!(!version_below("10.8210.19041.4046", "10.4500.0.0"));
+        assert!(!version_below("10.4500", "10.4500.0.0"));
+        assert!(version_below("9.99999", "10"));
+    }
+}
