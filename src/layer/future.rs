@@ -122,12 +122,10 @@ fn finish<B>(mut response: Response<B>, request: &mut RequestContext) -> Respons
         // rendered outside this request's poll.
         parts.status = error.status();
         log(&error, parts.status, request);
-        if request.head {
-            ResponseBody::empty()
-        } else if target == request.id {
+        if target == request.id && !request.head {
             ResponseBody::inner(body)
         } else {
-            ResponseBody::envelope(error.to_json(request.id))
+            envelope_body(&error, request)
         }
     } else if !request.rewrite_plain || parts.extensions.get::<Passthrough>().is_some() {
         let error = ApiError::from_code(ErrorCode::from_status(parts.status));
