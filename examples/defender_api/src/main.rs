@@ -8,7 +8,7 @@
 //! section "The example server" lists a `curl` command for every error
 //! code.
 //!
-//! Run with `cargo run --release --example defender_api -- --addr 127.0.0.1:8080`.
+//! Run with `cargo run --release -p defender-api -- --addr 127.0.0.1:8080`.
 //!
 //! ```text
 //! --addr HOST:PORT            where to listen (default 127.0.0.1:8080)
@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
-mod app;
+use defender_api as app;
 
 use app::auth::{ADMIN_TOKEN, READER_TOKEN};
 use app::{Config, RateLimits};

@@ -3,11 +3,8 @@
 //! request in flight when the signal comes is still answered in full, a
 //! new connection after the signal is refused, and the serve future
 //! returns once the request is done.
-#![cfg(feature = "axum")]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/defender_api/app.rs"]
-mod app;
+use defender_api as app;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

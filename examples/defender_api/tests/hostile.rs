@@ -4,11 +4,8 @@
 //!
 //! Requests are written as raw bytes on a TCP connection, so nothing a
 //! client library would refuse to send is out of reach.
-#![cfg(feature = "axum")]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/defender_api/app.rs"]
-mod app;
+use defender_api as app;
 
 use std::net::SocketAddr;
 use std::time::Duration;

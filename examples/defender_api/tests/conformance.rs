@@ -4,13 +4,10 @@
 //! `target` equal to `x-ms-request-id` and `code` equal to
 //! `x-ms-error-code`; a normal request succeeding after each failure; the
 //! success paths; and hundreds of concurrent requests, each with its own id.
-#![cfg(feature = "axum")]
 
 mod common;
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/defender_api/app.rs"]
-mod app;
+use defender_api as app;
 
 use std::collections::HashSet;
 use std::convert::Infallible;

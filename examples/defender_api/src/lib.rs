@@ -1,10 +1,8 @@
 //! The Defender-like API as an axum [`Router`]: routes, authentication,
 //! rate limits, and the middleware stack around them.
 //!
-//! This module is the root of the example's library part: it declares its
-//! siblings with `#[path]`, so a test can include the whole API with
-//! `#[path = "../examples/defender_api/app.rs"] mod app;` and serve
-//! [`app`] on a port of its own, or run [`serve`], graceful shutdown
+//! The crate is a library plus a binary (`src/main.rs`), so its tests can
+//! serve [`app`] on a port of their own, or run [`serve`], graceful shutdown
 //! included, exactly as `main` does.
 //!
 //! # The stack, outside in
@@ -47,38 +45,31 @@ use http_body::Frame;
 use serde_json::{json, Value};
 use tower::ServiceBuilder;
 
-#[path = "alerts.rs"]
 mod alerts;
-#[path = "auth.rs"]
-pub(crate) mod auth;
-#[path = "intel.rs"]
+pub mod auth;
 mod intel;
-#[path = "limits.rs"]
-pub(crate) mod limits;
-#[path = "listing.rs"]
+pub mod limits;
 mod listing;
-#[path = "machines.rs"]
 mod machines;
-#[path = "store.rs"]
-pub(crate) mod store;
+mod store;
 
-pub(crate) use self::limits::RateLimits;
+pub use self::limits::RateLimits;
 
 /// The largest request body accepted: 1 MiB.
-pub(crate) const BODY_LIMIT: usize = 1 << 20;
+pub const BODY_LIMIT: usize = 1 << 20;
 
 /// How the server is run.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct Config {
     /// A request that has not been answered after this long is 504.
-    pub(crate) handler_timeout: Duration,
+    pub handler_timeout: Duration,
     /// A request body not received completely after this long is 408.
     /// Keep it shorter than `handler_timeout`, which covers reading too.
-    pub(crate) body_timeout: Duration,
+    pub body_timeout: Duration,
     /// Requests handled at once; more are refused with 503.
-    pub(crate) max_concurrency: usize,
+    pub max_concurrency: usize,
     /// The per-token rate limits.
-    pub(crate) rate_limits: RateLimits,
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Config {
@@ -94,13 +85,13 @@ impl Default for Config {
 
 /// What handlers share.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub struct AppState {
     store: store::Shared,
     config: Arc<Config>,
 }
 
 /// The whole API, seeded, behind its middleware stack.
-pub(crate) fn app(config: Config) -> Router {
+pub fn app(config: Config) -> Router {
     let state = AppState {
         store: store::Shared::seeded(),
         config: Arc::new(config.clone()),
@@ -184,7 +175,7 @@ pub(crate) fn app(config: Config) -> Router {
 /// requests in flight have been answered. `main` runs exactly this, with
 /// Ctrl-C or SIGTERM as `shutdown`; `tests/shutdown.rs` runs it with a
 /// signal of its own.
-pub(crate) async fn serve(
+pub async fn serve(
     listener: tokio::net::TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
