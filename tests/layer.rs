@@ -293,7 +293,9 @@ async fn a_panic_while_building_the_future_is_a_500_envelope() {
     assert_eq!(send(&service, get_req("/fine")).await.body, "ok");
 }
 
-#[tokio::test]
+// Paused time: the 20 ms timer fires before the handler's 5 s sleep however
+// loaded the machine is, since the clock only moves when every task waits.
+#[tokio::test(start_paused = true)]
 async fn timeout_inside_the_layer_is_gateway_timeout() {
     let app: Router = Router::new()
         .route(
@@ -322,11 +324,19 @@ async fn timeout_inside_the_layer_is_gateway_timeout() {
 async fn load_shed_inside_the_layer_is_service_unavailable() {
     let gate = std::sync::Arc::new(tokio::sync::Notify::new());
     let held = gate.clone();
+    // The handler says when it holds the one slot, so the second request is
+    // sent only then (an event, not a guess at scheduling).
+    let (entered_tx, entered_rx) = tokio::sync::oneshot::channel::<()>();
+    let entered_tx = std::sync::Arc::new(std::sync::Mutex::new(Some(entered_tx)));
     let router = Router::new().route(
         "/work",
         get(move || {
             let held = held.clone();
+            let entered = entered_tx.lock().unwrap().take();
             async move {
+                if let Some(entered) = entered {
+                    let _ = entered.send(());
+                }
                 held.notified().await;
                 "done"
             }
@@ -339,7 +349,9 @@ async fn load_shed_inside_the_layer_is_service_unavailable() {
         .service(router);
 
     let first = tokio::spawn(service.clone().oneshot(get_req("/work")));
-    tokio::task::yield_now().await;
+    entered_rx
+        .await
+        .expect("the first request reaches its handler");
     let reply = send(&service, get_req("/work")).await;
     reply.assert_envelope(
         503,
