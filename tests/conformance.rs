@@ -4,7 +4,7 @@
 //! `target` equal to `x-ms-request-id` and `code` equal to
 //! `x-ms-error-code`; a normal request succeeding after each failure; the
 //! success paths; and hundreds of concurrent requests, each with its own id.
-#![cfg(feature = "axum")]
+#![cfg(all(feature = "axum", feature = "odata"))]
 
 mod common;
 

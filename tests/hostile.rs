@@ -4,7 +4,7 @@
 //!
 //! Requests are written as raw bytes on a TCP connection, so nothing a
 //! client library would refuse to send is out of reach.
-#![cfg(feature = "axum")]
+#![cfg(all(feature = "axum", feature = "odata"))]
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/defender_api/app.rs"]

@@ -3,7 +3,7 @@
 //! request in flight when the signal comes is still answered in full, a
 //! new connection after the signal is refused, and the serve future
 //! returns once the request is done.
-#![cfg(feature = "axum")]
+#![cfg(all(feature = "axum", feature = "odata"))]
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/defender_api/app.rs"]
