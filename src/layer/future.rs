@@ -14,7 +14,7 @@ use tower::BoxError;
 
 use super::{Passthrough, ResponseBody};
 use crate::error::Rendered;
-use crate::tracking::{CurrentGuard, TrackingId};
+use crate::tracking::TrackingId;
 use crate::{ApiError, ErrorCode};
 
 pin_project! {
@@ -89,11 +89,7 @@ where
         let request = this.request;
         let response = match this.kind.project() {
             KindProj::Inner { future } => {
-                let polled = {
-                    let _current = CurrentGuard::enter(request.id);
-                    catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
-                };
-                match polled {
+                match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                     Ok(Poll::Pending) => return Poll::Pending,
                     Ok(Poll::Ready(Ok(response))) => finish(response, request),
                     Ok(Poll::Ready(Err(error))) => fail(Failure::Error(error.into()), request),
@@ -117,16 +113,13 @@ fn finish<B>(mut response: Response<B>, request: &mut RequestContext) -> Respons
     }
 
     let (mut parts, body) = response.into_parts();
-    let body = if let Some(Rendered { error, target }) = parts.extensions.remove::<Rendered>() {
-        // One of ours: its headers are written; fix `target` if it was
-        // rendered outside this request's poll.
+    let body = if let Some(Rendered(error)) = parts.extensions.remove::<Rendered>() {
+        // One of ours: its headers are written, but only this layer knows
+        // the request's id, so the envelope is rendered again with it.
+        drop(body);
         parts.status = error.status();
         log(&error, parts.status, request);
-        if target == request.id && !request.head {
-            ResponseBody::inner(body)
-        } else {
-            envelope_body(&error, request)
-        }
+        envelope_body(&error, request)
     } else if !request.rewrite_plain || parts.extensions.get::<Passthrough>().is_some() {
         let error = ApiError::from_code(ErrorCode::from_status(parts.status));
         log(&error, parts.status, request);

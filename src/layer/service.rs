@@ -12,7 +12,7 @@ use tracing::Level;
 use super::future::{Failure, RequestContext, ResponseFuture};
 use super::layer::Config;
 use super::{DefenderErrorLayer, ResponseBody};
-use crate::tracking::{self, CurrentGuard, MakeTrackingId, MakeUuidV4};
+use crate::tracking::{self, MakeTrackingId, MakeUuidV4};
 
 /// The service [`DefenderErrorLayer`] wraps around an inner service. See the
 /// [module docs](crate::layer).
@@ -135,7 +135,6 @@ where
         }
         let called = {
             let _entered = span.enter();
-            let _current = CurrentGuard::enter(id);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         };
         match called {
