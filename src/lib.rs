@@ -47,6 +47,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
+//! | `odata` | no | the `odata` module: `$filter` and the other OData query options, parsed, checked and applied |
 //!
 //! Without `axum` the layer works around any `Service<http::Request<B>>`
 //! (a hyper `service_fn`, for example) and [`ApiError`] converts into an
@@ -57,6 +58,8 @@ mod code;
 mod error;
 pub mod extract;
 pub mod layer;
+#[cfg(feature = "odata")]
+#[cfg_attr(docsrs, doc(cfg(feature = "odata")))]
 pub mod odata;
 mod tracking;
 pub mod value;

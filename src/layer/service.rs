@@ -12,7 +12,7 @@ use tracing::Level;
 use super::future::{Failure, RequestContext, ResponseFuture};
 use super::layer::Config;
 use super::{DefenderErrorLayer, ResponseBody};
-use crate::tracking::{self, CurrentGuard, MakeTrackingId, MakeUuidV4};
+use crate::tracking::{self, MakeTrackingId, MakeUuidV4};
 
 /// The service [`DefenderErrorLayer`] wraps around an inner service. See the
 /// [module docs](crate::layer).
@@ -83,10 +83,11 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Error: Into<BoxError>,
     M: MakeTrackingId,
+    ResBody: http_body::Body,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = Infallible;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         if self.not_ready.is_some() {
@@ -135,7 +136,6 @@ where
         }
         let called = {
             let _entered = span.enter();
-            let _current = CurrentGuard::enter(id);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         };
         match called {
