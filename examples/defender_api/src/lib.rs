@@ -2,7 +2,7 @@
 //! rate limits, and the middleware stack around them.
 //!
 //! The crate is a library plus a binary (`src/main.rs`), so its tests can
-//! serve [`app`] on a port of their own, or run [`serve`], graceful shutdown
+//! serve [`app`] on a port of their own, or run [`serve()`], graceful shutdown
 //! included, exactly as `main` does.
 //!
 //! # The stack, outside in
@@ -28,7 +28,7 @@
 //! outer router's fallback service), so the concurrency limit counts every
 //! request, not each route's own.
 //!
-//! [`serve`] runs the stack on hyper-util's connection builder, with the
+//! [`serve()`] runs the stack on hyper-util's connection builder, with the
 //! header, idle and shutdown timeouts of [`Config`]; see the [`serve`
 //! module](mod@serve).
 

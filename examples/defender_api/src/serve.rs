@@ -1,4 +1,4 @@
-//! The HTTP server around [`app`](crate::app): hyper-util's connection
+//! The HTTP server around [`app`]: hyper-util's connection
 //! builder, its timers and limits, and graceful shutdown.
 //!
 //! - HTTP/1.1 and HTTP/2 over cleartext (h2c, prior knowledge) on the same
@@ -225,7 +225,11 @@ impl Watched {
     }
 
     /// The outcome of a write: progress, or waiting under the deadline.
-    fn wrote(&mut self, cx: &mut Context<'_>, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    fn wrote(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
         match written {
             Poll::Ready(Ok(n)) => {
                 self.progress(n > 0);

@@ -18,9 +18,9 @@ use common::{assert_serving, head, start, within, Raw, Reply, MACHINE};
 use defender_api::{Config, RateLimits};
 use http::{Request, Version};
 use http_body_util::{BodyExt, Empty};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN: &str = "Authorization: Bearer demo-admin";
 const READER: &str = "Authorization: Bearer demo-reader";
@@ -96,7 +96,11 @@ async fn a_head_sent_a_byte_at_a_time_is_cut_off() {
     .await;
     let request = head(
         &format!("GET /api/machines/{MACHINE} HTTP/1.1"),
-        &["Host: localhost", ADMIN, "X-Padding: slowly, slowly, slowly"],
+        &[
+            "Host: localhost",
+            ADMIN,
+            "X-Padding: slowly, slowly, slowly",
+        ],
     );
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
@@ -237,22 +241,38 @@ async fn singleton_headers_sent_twice_are_refused() {
         ),
         (
             "admin then a bogus token",
-            vec![ADMIN, "Authorization: Bearer bogus", "Content-Type: application/json"],
+            vec![
+                ADMIN,
+                "Authorization: Bearer bogus",
+                "Content-Type: application/json",
+            ],
             "Authorization",
         ),
         (
             "JSON then text",
-            vec![ADMIN, "Content-Type: application/json", "Content-Type: text/plain"],
+            vec![
+                ADMIN,
+                "Content-Type: application/json",
+                "Content-Type: text/plain",
+            ],
             "Content-Type",
         ),
         (
             "text then JSON",
-            vec![ADMIN, "Content-Type: text/plain", "Content-Type: application/json"],
+            vec![
+                ADMIN,
+                "Content-Type: text/plain",
+                "Content-Type: application/json",
+            ],
             "Content-Type",
         ),
         (
             "two hosts",
-            vec![ADMIN, "Content-Type: application/json", "Host: evil.example"],
+            vec![
+                ADMIN,
+                "Content-Type: application/json",
+                "Host: evil.example",
+            ],
             "Host",
         ),
     ];
@@ -307,8 +327,15 @@ async fn http11_needs_exactly_one_valid_host() {
     // HTTP/1.0 needs no Host, and a port or an IPv6 literal is fine.
     let get10 = format!("GET /api/machines/{MACHINE} HTTP/1.0");
     assert_eq!(exchange(addr, &head(&get10, &[ADMIN])).await.status, 200);
-    for host in ["Host: localhost:8080", "Host: [::1]:8080", "Host: 127.0.0.1"] {
-        assert_eq!(exchange(addr, &head(&get, &[host, ADMIN])).await.status, 200);
+    for host in [
+        "Host: localhost:8080",
+        "Host: [::1]:8080",
+        "Host: 127.0.0.1",
+    ] {
+        assert_eq!(
+            exchange(addr, &head(&get, &[host, ADMIN])).await.status,
+            200
+        );
     }
 }
 
@@ -336,19 +363,7 @@ async fn expect_continue_over_the_body_limit_is_413_before_any_continue() {
 
     // Under the limit, hyper invites the body when the handler reads it.
     let body = r#"{"Comment":"c","IsolationType":"Full"}"#;
-    let mut raw = Raw::open(addr).await;
-    raw.send(&head(
-        &format!("POST /api/machines/{MACHINE}/isolate HTTP/1.1"),
-        &[
-            "Host: localhost",
-            ADMIN,
-            "Content-Type: application/json",
-            &format!("Content-Length: {}", body.len()),
-            "Expect: 100-continue",
-        ],
-    ))
-    .await;
-    assert_eq!(raw.response().await.status, 100);
+    let mut raw = common::in_flight_isolate(addr, body).await;
     raw.send(body.as_bytes()).await;
     let reply = raw.response().await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
@@ -417,42 +432,57 @@ async fn transfer_codings_other_than_chunked_are_501() {
 async fn header_limits_are_431_envelopes_over_http1() {
     let (addr, _stop, _server) = start(config()).await;
     let get = format!("GET /api/machines/{MACHINE} HTTP/1.1");
-    let base = [("Host", "localhost"), ("Authorization", "Bearer demo-admin")];
+    let base = [
+        ("Host", "localhost"),
+        ("Authorization", "Bearer demo-admin"),
+    ];
 
     // 200 more lines: 202 fields.
     let names: Vec<String> = (0..200).map(|n| format!("X-Line-{n}")).collect();
     let mut fields = base.to_vec();
     fields.extend(names.iter().map(|n| (n.as_str(), "v")));
-    exchange(addr, &head_of(&get, &fields)).await.assert_envelope(
-        431,
-        "RequestHeaderFieldsTooLarge",
-        "The request header fields are too large. Received: 202 fields, allowed: 100.",
-    );
+    exchange(addr, &head_of(&get, &fields))
+        .await
+        .assert_envelope(
+            431,
+            "RequestHeaderFieldsTooLarge",
+            "The request header fields are too large. Received: 202 fields, allowed: 100.",
+        );
     assert_serving(addr).await;
 
     // One field of a megabyte.
     let big = "a".repeat(1_000_000);
     let mut fields = base.to_vec();
     fields.push(("X-Big", &big));
-    exchange(addr, &head_of(&get, &fields)).await.assert_envelope(
-        431,
-        "RequestHeaderFieldsTooLarge",
-        &format!(
-            "The request header fields are too large. Received: {} bytes, allowed: 16384.",
-            header_bytes(&fields)
-        ),
-    );
+    exchange(addr, &head_of(&get, &fields))
+        .await
+        .assert_envelope(
+            431,
+            "RequestHeaderFieldsTooLarge",
+            &format!(
+                "The request header fields are too large. Received: {} bytes, allowed: 16384.",
+                header_bytes(&fields)
+            ),
+        );
     assert_serving(addr).await;
 
     // A megabyte in a thousand lines.
     let value = "v".repeat(1000);
     let mut fields = base.to_vec();
-    fields.extend(names.iter().cycle().take(1000).map(|n| (n.as_str(), value.as_str())));
-    exchange(addr, &head_of(&get, &fields)).await.assert_envelope(
-        431,
-        "RequestHeaderFieldsTooLarge",
-        "The request header fields are too large. Received: 1002 fields, allowed: 100.",
+    fields.extend(
+        names
+            .iter()
+            .cycle()
+            .take(1000)
+            .map(|n| (n.as_str(), value.as_str())),
     );
+    exchange(addr, &head_of(&get, &fields))
+        .await
+        .assert_envelope(
+            431,
+            "RequestHeaderFieldsTooLarge",
+            "The request header fields are too large. Received: 1002 fields, allowed: 100.",
+        );
     assert_serving(addr).await;
 }
 

@@ -225,3 +225,29 @@ pub async fn assert_serving(addr: std::net::SocketAddr) {
     assert_eq!(reply.json()["id"], MACHINE);
     assert_uuid(reply.request_id());
 }
+
+/// Starts `POST /isolate` of [`MACHINE`] as the admin, announcing `body`
+/// with `Expect: 100-continue`, and returns once `100 Continue` has come
+/// back. hyper sends it when the handler starts reading the body, so from
+/// then until `body` is sent the request is in flight: it holds a
+/// concurrency slot and keeps the server's shutdown waiting.
+pub async fn in_flight_isolate(addr: std::net::SocketAddr, body: &str) -> Raw {
+    let mut raw = Raw::open(addr).await;
+    raw.send(&head(
+        &format!("POST /api/machines/{MACHINE}/isolate HTTP/1.1"),
+        &[
+            "Host: localhost",
+            "Authorization: Bearer demo-admin",
+            "Content-Type: application/json",
+            &format!("Content-Length: {}", body.len()),
+            "Expect: 100-continue",
+        ],
+    ))
+    .await;
+    assert_eq!(
+        raw.response().await.status,
+        100,
+        "the handler reads the body"
+    );
+    raw
+}
