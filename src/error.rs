@@ -238,22 +238,27 @@ impl ApiError {
     }
 
     /// `TooManyRequests`: "Rate limit exceeded. Retry after {seconds}
-    /// seconds.", sent with `Retry-After: {seconds}`.
+    /// seconds." ("1 second." for one), sent with `Retry-After: {seconds}`.
     pub fn too_many_requests(retry_after_seconds: u64) -> Self {
         Self::new(
             ErrorCode::TooManyRequests,
-            format!("Rate limit exceeded. Retry after {retry_after_seconds} seconds."),
+            format!(
+                "Rate limit exceeded. Retry after {}.",
+                Seconds(retry_after_seconds)
+            ),
         )
         .with_retry_after(retry_after_seconds)
     }
 
     /// `ServiceUnavailable`: "The service is temporarily unavailable. Retry
-    /// after {seconds} seconds.", sent with `Retry-After: {seconds}`.
+    /// after {seconds} seconds." ("1 second." for one), sent with
+    /// `Retry-After: {seconds}`.
     pub fn service_unavailable(retry_after_seconds: u64) -> Self {
         Self::new(
             ErrorCode::ServiceUnavailable,
             format!(
-                "The service is temporarily unavailable. Retry after {retry_after_seconds} seconds."
+                "The service is temporarily unavailable. Retry after {}.",
+                Seconds(retry_after_seconds)
             ),
         )
         .with_retry_after(retry_after_seconds)
@@ -350,6 +355,18 @@ impl ApiError {
                 Some(self.message.to_string())
             }
             _ => None,
+        }
+    }
+}
+
+/// A number of seconds in words: "1 second", "2 seconds".
+struct Seconds(u64);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 second"),
+            n => write!(f, "{n} seconds"),
         }
     }
 }

@@ -57,6 +57,7 @@
 mod code;
 mod error;
 pub mod extract;
+pub mod head;
 pub mod layer;
 #[cfg(feature = "odata")]
 #[cfg_attr(docsrs, doc(cfg(feature = "odata")))]
@@ -66,6 +67,7 @@ pub mod value;
 
 pub use self::code::{ErrorCode, UnknownErrorCode};
 pub use self::error::{echo, ApiError, ERROR_CODE_HEADER, MAX_ECHO_CHARS};
+pub use self::head::RequestHeadLayer;
 pub use self::layer::{DefenderErrorLayer, Passthrough};
 pub use self::tracking::{IdSource, MakeTrackingId, MakeUuidV4, TrackingId};
 pub use self::value::{

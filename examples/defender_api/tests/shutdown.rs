@@ -1,165 +1,125 @@
-//! Graceful shutdown of the example server (`examples/defender_api`), over
-//! a real socket, through the same `serve` function its `main` runs: a
-//! request in flight when the signal comes is still answered in full, a
-//! new connection after the signal is refused, and the serve future
-//! returns once the request is done.
+//! Graceful shutdown of the example server, over real sockets: through
+//! the same `serve` its `main` runs (a request in flight is answered in
+//! full, idle connections are closed at once, new connections are
+//! refused, the shutdown timeout cuts off what is left), and through the
+//! binary itself (SIGTERM and SIGINT end it with status 0).
+//!
+//! A request is known to be in flight when its handler starts reading the
+//! body: it sends `Expect: 100-continue`, and hyper answers `100 Continue`
+//! only then. Every wait is on such an event, bounded by
+//! [`common::HANG`].
 
-use defender_api as app;
+mod common;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use app::{Config, RateLimits};
-use bytes::Bytes;
-use http::{Request, StatusCode};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
-use tokio::sync::oneshot;
+use common::{assert_serving, head, start, within, Raw, MACHINE};
+use defender_api::{Config, RateLimits};
 
-const MACHINE: &str = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
+const ADMIN: &str = "Authorization: Bearer demo-admin";
 
-/// How long the in-flight request takes on the server.
-const DELAY_MS: u64 = 1500;
+const ISOLATE_BODY: &str =
+    r#"{"Comment":"isolated while the server stops","IsolationType":"Full"}"#;
 
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
-
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// `GET path` as the admin; status and body, or the client's error.
-async fn get(
-    client: &HttpClient,
-    addr: SocketAddr,
-    path: &str,
-) -> Result<(StatusCode, Bytes), hyper_util::client::legacy::Error> {
-    let request = Request::get(format!("http://{addr}{path}"))
-        .header("authorization", "Bearer demo-admin")
-        .body(Empty::new())
-        .unwrap();
-    let response = client.request(request).await?;
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Ok((status, body))
-}
-
-/// The kind of the I/O error under a client error, if there is one.
-fn io_error_kind(error: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
-    let mut source = Some(error);
-    while let Some(error) = source {
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
-        }
-        source = error.source();
+/// Time limits longer than the test's patience: nothing but the shutdown
+/// ends a connection or a request in these tests.
+fn patient() -> Config {
+    Config {
+        handler_timeout: common::HANG * 4,
+        body_timeout: common::HANG * 4,
+        header_timeout: common::HANG * 4,
+        idle_timeout: common::HANG * 4,
+        shutdown_timeout: common::HANG * 4,
+        rate_limits: RateLimits::DEFENDER.scaled(1000),
+        ..Config::default()
     }
-    None
+}
+
+/// A request in flight until its body is sent.
+async fn in_flight(addr: std::net::SocketAddr) -> Raw {
+    common::in_flight_isolate(addr, ISOLATE_BODY).await
+}
+
+/// A connection that has been answered once and is now idle.
+async fn idle(addr: std::net::SocketAddr) -> Raw {
+    let mut raw = Raw::open(addr).await;
+    raw.send(&head(
+        &format!("GET /api/machines/{MACHINE} HTTP/1.1"),
+        &["Host: localhost", ADMIN],
+    ))
+    .await;
+    assert_eq!(raw.response().await.status, 200);
+    raw
+}
+
+/// Connects until the listener refuses; connections that are still
+/// accepted meanwhile (the signal is being handled) are dropped.
+async fn wait_until_refused(addr: std::net::SocketAddr) {
+    within("the listener closing", async {
+        loop {
+            match tokio::net::TcpStream::connect(addr).await {
+                Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => return,
+                Err(error) => panic!("expected a refused connection, got {error}"),
+                // Paces the attempts; not a wait for anything.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
-async fn requests_in_flight_finish_and_new_connections_are_refused() {
-    // One request at a time: while the slow request holds the only slot,
-    // any other request is 503, which tells the test it is in flight.
-    let config = Config {
-        handler_timeout: Duration::from_secs(10),
-        body_timeout: Duration::from_secs(2),
-        max_concurrency: 1,
-        rate_limits: RateLimits::DEFENDER.scaled(1000),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (signal, shutdown) = oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, config, async {
-        let _ = shutdown.await;
-    }));
-
-    // The slow but successful request, on a client of its own.
-    let slow_client = client();
-    let in_flight = tokio::spawn(async move {
-        let started = Instant::now();
-        let reply = get(
-            &slow_client,
-            addr,
-            &format!("/api/simulate/delay?ms={DELAY_MS}"),
-        )
-        .await;
-        (reply, started.elapsed())
-    });
-
-    // Wait until the server is handling it: the only slot is taken.
-    let probe = client();
-    let deadline = Instant::now() + Duration::from_millis(DELAY_MS / 2);
-    loop {
-        let (status, body) = get(&probe, addr, &format!("/api/machines/{MACHINE}"))
-            .await
-            .expect("the server answers before shutdown");
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            break;
-        }
-        assert_eq!(status, StatusCode::OK, "probe: {body:?}");
-        assert!(
-            Instant::now() < deadline,
-            "the delayed request never took the slot"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    drop(probe);
+async fn in_flight_requests_finish_idle_connections_close_new_ones_are_refused() {
+    let (addr, signal, server) = start(patient()).await;
+    let mut idle = idle(addr).await;
+    let mut busy = in_flight(addr).await;
 
     signal.send(()).unwrap();
-    let signalled = Instant::now();
 
-    // The listener is closed: a new connection is refused. The accept loop
-    // needs a moment to see the signal; until then a connection may still
-    // be answered, or reset when the listener closes with it in the
-    // backlog. Past that, the kernel refuses the connection outright.
-    let refused = loop {
-        let attempt = get(&client(), addr, &format!("/api/machines/{MACHINE}")).await;
-        let kind = match &attempt {
-            Err(error) if error.is_connect() => io_error_kind(error),
-            Err(error) => panic!("expected a refused connection, got {error:?}"),
-            Ok(_) => None,
-        };
-        if kind == Some(std::io::ErrorKind::ConnectionRefused) {
-            break attempt.unwrap_err();
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_millis(500),
-            "connections not refused 500 ms after the signal: {attempt:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    let refused_after = signalled.elapsed();
-    assert!(
-        !in_flight.is_finished(),
-        "the request should still be in flight when connections are refused \
-         ({refused_after:?} after the signal)"
-    );
+    // The idle connection is closed at once (its own timeouts are far
+    // off), and nothing is sent on it.
+    assert_eq!(idle.closed().await, b"");
+    wait_until_refused(addr).await;
     assert!(
         !server.is_finished(),
         "serve returned with a request in flight"
     );
-    eprintln!("refused {refused_after:?} after the signal: {refused:?}");
 
-    // The request in flight completes with its status and body.
-    let (reply, took) = tokio::time::timeout(Duration::from_secs(10), in_flight)
+    // The request in flight completes with its status and body...
+    busy.send(ISOLATE_BODY.as_bytes()).await;
+    let reply = busy.response().await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert_eq!(reply.json()["type"], "Isolate");
+    assert_eq!(
+        reply.json()["requestorComment"],
+        "isolated while the server stops"
+    );
+    // ...its connection is then closed, and serve returns cleanly.
+    assert_eq!(busy.closed().await, b"");
+    within("serve returning", server)
         .await
-        .expect("the request in flight finishes")
-        .unwrap();
-    let (status, body) = reply.expect("the request in flight is answered, not cut off");
-    assert_eq!(status, StatusCode::OK, "{body:?}");
-    let body: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(body["status"], "finished");
-    assert_eq!(body["delayMs"], DELAY_MS);
-    assert!(took >= Duration::from_millis(DELAY_MS), "took {took:?}");
-
-    // And the serve future returns, cleanly.
-    tokio::time::timeout(Duration::from_secs(5), server)
-        .await
-        .expect("serve returns after the last request")
         .unwrap()
         .expect("serve ends without an error");
+}
+
+#[tokio::test]
+async fn requests_past_the_shutdown_timeout_are_dropped() {
+    let limit = Duration::from_millis(200);
+    let (addr, signal, server) = start(Config {
+        shutdown_timeout: limit,
+        ..patient()
+    })
+    .await;
+    let mut busy = in_flight(addr).await;
+    let signalled = Instant::now();
+    signal.send(()).unwrap();
+    within("serve returning", server)
+        .await
+        .unwrap()
+        .expect("serve ends without an error");
+    assert!(signalled.elapsed() >= limit);
+    // The request never completed: its connection is closed unanswered.
+    assert_eq!(busy.closed().await, b"");
 }
 
 /// The delay endpoint on its own: a short delay is honoured, a long one is
@@ -167,51 +127,99 @@ async fn requests_in_flight_finish_and_new_connections_are_refused() {
 /// `ms` is the envelope's `MissingRequiredParameter`.
 #[tokio::test]
 async fn delay_endpoint() {
-    let config = Config {
+    let (addr, _signal, _server) = start(Config {
         handler_timeout: Duration::from_millis(400),
-        body_timeout: Duration::from_millis(200),
-        max_concurrency: 16,
-        rate_limits: RateLimits::DEFENDER.scaled(1000),
+        ..patient()
+    })
+    .await;
+    let get = |path: &str| {
+        head(
+            &format!("GET {path} HTTP/1.1"),
+            &["Host: localhost", ADMIN, "Connection: close"],
+        )
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (signal, shutdown) = oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, config, async {
-        let _ = shutdown.await;
-    }));
-    let client = client();
+    let mut raw = Raw::open(addr).await;
+    raw.send(&get("/api/simulate/delay?ms=20")).await;
+    let reply = raw.response().await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["delayMs"], 20);
 
-    let (status, body) = get(&client, addr, "/api/simulate/delay?ms=20")
-        .await
-        .unwrap();
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&body).unwrap()["delayMs"],
-        20
+    let mut raw = Raw::open(addr).await;
+    raw.send(&get("/api/simulate/delay?ms=60000")).await;
+    let reply = raw.response().await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.json()["delayMs"], 200);
+
+    let mut raw = Raw::open(addr).await;
+    raw.send(&get("/api/simulate/delay")).await;
+    raw.response().await.assert_envelope(
+        400,
+        "MissingRequiredParameter",
+        "Parameter ms is missing.",
     );
+    assert_serving(addr).await;
+}
 
-    let started = Instant::now();
-    let (status, body) = get(&client, addr, "/api/simulate/delay?ms=60000")
+/// The binary, started as the README says, stops on `signal` with status
+/// 0, after saying so in its log; the log, written to a pipe, has no
+/// colour codes.
+#[cfg(unix)]
+async fn binary_stops_on(signal: &str) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_defender_api"))
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    within("the listening line", stdout.read_line(&mut line))
         .await
         .unwrap();
-    assert_eq!(status, StatusCode::OK, "{body:?}");
-    assert_eq!(
-        serde_json::from_slice::<Value>(&body).unwrap()["delayMs"],
-        200
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .parse()
+        .unwrap();
+    assert_serving(addr).await;
+    let mut idle = idle(addr).await;
+
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    assert_eq!(idle.closed().await, b"");
+    let status = within("the server exiting", child.wait()).await.unwrap();
+    assert!(status.success(), "{signal}: exit status {status:?}");
+    let mut log = String::new();
+    within("the log", stdout.read_to_string(&mut log))
+        .await
+        .unwrap();
+    assert!(
+        log.contains(&format!("shutdown requested signal=\"SIG{signal}\""))
+            || log.contains(&format!("shutdown requested signal=SIG{signal}")),
+        "{log}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a piped log: {log}"
+    );
+}
 
-    let (status, body) = get(&client, addr, "/api/simulate/delay").await.unwrap();
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let body: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(body["error"]["code"], "MissingRequiredParameter");
-    assert_eq!(body["error"]["message"], "Parameter ms is missing.");
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_binary_with_status_0() {
+    binary_stops_on("TERM").await;
+}
 
-    drop(client);
-    signal.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+#[cfg(unix)]
+#[tokio::test]
+async fn sigint_stops_the_binary_with_status_0() {
+    binary_stops_on("INT").await;
 }
