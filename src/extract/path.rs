@@ -5,7 +5,6 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::take_value_error;
 use crate::ApiError;
 
 /// Path parameters, whose rejection is an [`ApiError`]: a typed value that
@@ -32,7 +31,6 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        take_value_error();
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(rejection) => Err(ApiError::from(rejection)),
