@@ -65,6 +65,35 @@ pub use self::query::{from_form, from_query};
 #[cfg(feature = "axum")]
 pub use self::query::{Form, Query};
 
+/// `Deref`, `DerefMut` and `From<T>` for an extractor `$name<T>(pub T)`,
+/// as axum's extractors have them.
+#[cfg(feature = "axum")]
+macro_rules! deref_and_from {
+    ($name:ident) => {
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
+
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+
+        impl<T> std::ops::DerefMut for $name<T> {
+            fn deref_mut(&mut self) -> &mut T {
+                &mut self.0
+            }
+        }
+
+        impl<T> From<T> for $name<T> {
+            fn from(value: T) -> Self {
+                $name(value)
+            }
+        }
+    };
+}
+#[cfg(feature = "axum")]
+use deref_and_from;
+
 /// The `type` and `subtype` of the request's `Content-Type`, without
 /// parameters.
 #[cfg(feature = "axum")]

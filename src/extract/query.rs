@@ -73,6 +73,7 @@ pub use self::axum_query::{Form, Query};
 #[cfg(feature = "axum")]
 mod axum_query {
     use axum::extract::{FromRequest, FromRequestParts, Request};
+    use axum::response::{IntoResponse, Response};
     use bytes::Bytes;
     use http::request::Parts;
     use serde::de::DeserializeOwned;
@@ -139,6 +140,16 @@ mod axum_query {
             }
             let bytes = Bytes::from_request(req, state).await?;
             super::from_form(&bytes).map(Form)
+        }
+    }
+
+    super::super::deref_and_from!(Query);
+    super::super::deref_and_from!(Form);
+
+    /// As a response, the value as a URL-encoded form, like `axum::Form`.
+    impl<T: serde::Serialize> IntoResponse for Form<T> {
+        fn into_response(self) -> Response {
+            axum::Form(self.0).into_response()
         }
     }
 }
