@@ -129,7 +129,17 @@ async fn an_untagged_variant_that_failed_leaves_nothing_behind() {
     let hash = "d41d8cd98f00b204e9800998ecf8427e";
     let reply = send(&app, post_json("/hash-or-name", format!(r#""{hash}""#))).await;
     assert_eq!(reply.body, format!("hash {hash}"));
-    // The next rejected request on this thread reports its own problem.
+    // The next rejected requests on this thread report their own problem,
+    // through axum's own Json as through the crate's.
+    let reply = send(&app, post_json("/hash-or-name", r#""secret-name""#)).await;
+    assert_eq!(reply.body, "name secret-name");
+    send(&app, post_json("/axum-json", "{}"))
+        .await
+        .assert_envelope(
+            400,
+            "MissingRequiredParameter",
+            "Parameter Comment is missing.",
+        );
     send(&app, post_json("/isolate", "{}"))
         .await
         .assert_envelope(
