@@ -150,7 +150,11 @@ fn classify_raised(path: &Path, raised: &Raised, source: Source) -> ApiError {
             format!("expected {}, found {found}", plain(expected))
         }
         Raised::InvalidLength { len, expected } => {
-            format!("expected {}, found {len} elements", plain(expected))
+            let s = if *len == 1 { "" } else { "s" };
+            format!(
+                "expected {}, found an array of {len} element{s}",
+                plain(expected)
+            )
         }
         Raised::StructAsArray => "expected an object, found an array".to_owned(),
         Raised::WrongCase => {
@@ -246,7 +250,11 @@ fn describe(message: &str) -> String {
     }
     if let Some(rest) = message.strip_prefix("invalid length ") {
         if let Some((len, expected)) = rest.split_once(", expected ") {
-            return format!("expected {}, found {} elements", plain(expected), echo(len));
+            return format!(
+                "expected {}, found an array of {} elements",
+                plain(expected),
+                echo(len)
+            );
         }
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
@@ -274,6 +282,10 @@ fn plain(text: &str) -> String {
         "f32" | "f64" => "a number",
         "char" | "a character" => "a single character",
         "field identifier" | "variant identifier" => "a name",
+        "unit variant" => "a string",
+        "newtype variant" => "one of the documented values",
+        "tuple variant" => "an array",
+        "struct variant" => "an object",
         _ if starts(&[
             "struct ",
             "a struct",
@@ -285,7 +297,13 @@ fn plain(text: &str) -> String {
         }
         _ if starts(&["unit struct ", "unit variant "]) => "null",
         _ if starts(&["enum ", "newtype variant "]) => "one of the documented values",
-        _ if starts(&["tuple struct ", "tuple variant "]) => "an array",
+        _ if starts(&["tuple struct ", "tuple variant "]) => {
+            // serde says `tuple struct Pair with 2 elements`.
+            return match text.rsplit_once(" with ") {
+                Some((_, count)) => format!("an array of {}", echo(count)),
+                None => "an array".to_owned(),
+            };
+        }
         _ => {
             if let Some(size) = text.strip_prefix("a tuple of size ") {
                 return format!("an array of {} elements", echo(size));

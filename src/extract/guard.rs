@@ -192,10 +192,10 @@ fn found_words(found: Unexpected<'_>) -> String {
         Unexpected::Unit | Unexpected::Option => "null".to_owned(),
         Unexpected::Seq | Unexpected::TupleVariant => "an array".to_owned(),
         Unexpected::Map | Unexpected::StructVariant => "an object".to_owned(),
-        Unexpected::NewtypeStruct
-        | Unexpected::Enum
-        | Unexpected::UnitVariant
-        | Unexpected::NewtypeVariant => "a value".to_owned(),
+        Unexpected::UnitVariant => "a string".to_owned(),
+        Unexpected::NewtypeStruct | Unexpected::Enum | Unexpected::NewtypeVariant => {
+            "a value".to_owned()
+        }
         Unexpected::Other(other) => echo(other).into_owned(),
     }
 }
