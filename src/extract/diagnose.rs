@@ -48,25 +48,48 @@ pub(crate) trait Input {
 }
 
 /// The precise error for an input that failed to deserialize as `T`.
+///
+/// One more pass over the input, tracking the path and tolerating
+/// wrong-case keys until the end of their struct (see
+/// [`OnWrongCase::Tolerate`]), so the failure path reads the input twice in
+/// all.
 #[cold]
 pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source) -> ApiError {
-    let ctx = Ctx::new(OnWrongCase::Fail);
+    let ctx = Ctx::new(OnWrongCase::Tolerate);
     let error = match input.run::<T>(&ctx) {
         Ok(_) => return ApiError::from_code(ErrorCode::InvalidRequestBody),
         Err(error) => error,
     };
-    if let DeError::Raised(raised) = error.inner() {
-        if let Raised::Value(value_error) = &**raised {
-            // A typed value (hash, domain, …) failed its own check.
-            return value_error.clone();
+    let raised = match error.inner() {
+        DeError::Raised(raised) => Some(&**raised),
+        DeError::Inner(_) => None,
+    };
+    match (ctx.finding(), raised) {
+        (Some(Finding::WrongCase { key, field }), Some(Raised::MissingField(missing)))
+            if *missing == field =>
+        {
+            // Both names hold the struct's path, keys of the body included:
+            // the whole message is escaped and cut like one echo.
+            let parent = render(error.path());
+            let message = format!(
+                "Parameter {} is missing. Found {} instead; parameter names are case-sensitive.",
+                join(&parent, field),
+                join(&parent, &key)
+            );
+            ApiError::new(ErrorCode::MissingRequiredParameter, message)
         }
-    }
-    match ctx.finding() {
-        Some(Finding::WrongCase { key, field }) => {
-            let parent = parent(error.path());
-            wrong_case::<T, I>(input, source, &parent, &key, field)
+        (Some(Finding::WrongCase { key, field }), Some(Raised::WrongCase)) => {
+            let parent = render(error.path());
+            general(
+                source,
+                format!(
+                    "Parameter {} is not known. Did you mean {}? Parameter names are case-sensitive.",
+                    echo(&join(&parent, &key)),
+                    echo(&join(&parent, field))
+                ),
+            )
         }
-        Some(Finding::Unknown { key, fields }) => {
+        (Some(Finding::Unknown { key, fields }), _) => {
             let parent = parent_unless_key(error.path(), &key);
             let mut message = format!("Parameter {} is not known.", echo(&join(&parent, &key)));
             if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(&key)) {
@@ -79,46 +102,11 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
             }
             general(source, message)
         }
-        None => match error.inner() {
+        _ => match error.inner() {
             DeError::Inner(inner) => classify::<_, I>(error.path(), inner, source),
             DeError::Raised(raised) => classify_raised(error.path(), raised, source),
         },
     }
-}
-
-/// A key that is a field but for case: is that field required?
-fn wrong_case<T: DeserializeOwned, I: Input>(
-    input: &I,
-    source: Source,
-    parent: &str,
-    key: &str,
-    field: &'static str,
-) -> ApiError {
-    let tolerant = Ctx::new(OnWrongCase::Tolerate);
-    if let Err(error) = input.run::<T>(&tolerant) {
-        let missing = matches!(
-            error.inner(),
-            DeError::Raised(raised) if matches!(**raised, Raised::MissingField(f) if f == field)
-        );
-        if missing && render(error.path()) == parent {
-            // Both names hold the parent's path, keys of the body included:
-            // the whole message is escaped and cut like one echo.
-            let message = format!(
-                "Parameter {} is missing. Found {} instead; parameter names are case-sensitive.",
-                join(parent, field),
-                join(parent, key)
-            );
-            return ApiError::new(ErrorCode::MissingRequiredParameter, message);
-        }
-    }
-    general(
-        source,
-        format!(
-            "Parameter {} is not known. Did you mean {}? Parameter names are case-sensitive.",
-            echo(&join(parent, key)),
-            echo(&join(parent, field))
-        ),
-    )
 }
 
 /// The error for a failure raised through the guard, read by its parts.

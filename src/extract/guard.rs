@@ -205,8 +205,11 @@ fn found_words(found: Unexpected<'_>) -> String {
 pub(crate) enum OnWrongCase {
     /// Fail at once.
     Fail,
-    /// Record it and go on, as serde would (to learn whether the field it
-    /// was meant for is required).
+    /// Record it and go on, as serde would, until the end of the struct
+    /// that holds it: the struct then fails with [`Raised::WrongCase`],
+    /// unless it failed first because the field the key was meant for is
+    /// required ([`Raised::MissingField`]). Either error's path is the
+    /// struct's, so one pass tells both what and where.
     Tolerate,
 }
 
@@ -232,6 +235,8 @@ pub(crate) struct Ctx<'de> {
     found: Cell<bool>,
     /// A raised error on its way back through the wrapped deserializer.
     pending: Cell<Option<Box<Raised>>>,
+    /// A wrong-case key was tolerated and its struct has not ended yet.
+    unraised: Cell<bool>,
 }
 
 enum Key<'de> {
@@ -258,6 +263,7 @@ impl<'de> Ctx<'de> {
             finding: RefCell::new(None),
             found: Cell::new(false),
             pending: Cell::new(None),
+            unraised: Cell::new(false),
         }
     }
 
@@ -288,10 +294,13 @@ impl<'de> Ctx<'de> {
         self.finding.borrow().clone()
     }
 
-    fn record(&self, finding: Finding) {
-        if !self.found.replace(true) {
+    /// Keeps `finding` if it is the first; says whether it was.
+    fn record(&self, finding: Finding) -> bool {
+        let first = !self.found.replace(true);
+        if first {
             *self.finding.borrow_mut() = Some(finding);
         }
+        first
     }
 
     fn set_key(&self, key: Key<'de>) {
@@ -422,9 +431,14 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
                 })
             };
             if let Some((key, field)) = wrong_case {
-                self.ctx.record(Finding::WrongCase { key, field });
-                if self.ctx.on_wrong_case == OnWrongCase::Fail {
-                    return Err(DeError::raised(Raised::WrongCase));
+                let first = self.ctx.record(Finding::WrongCase { key, field });
+                match self.ctx.on_wrong_case {
+                    OnWrongCase::Fail => return Err(DeError::raised(Raised::WrongCase)),
+                    OnWrongCase::Tolerate => {
+                        if first {
+                            self.ctx.unraised.set(true);
+                        }
+                    }
                 }
             }
         }
@@ -533,13 +547,20 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let ctx = self.ctx;
-        self.visitor
+        let is_struct = self.fields.is_some();
+        let value = self
+            .visitor
             .visit_map(Map {
                 map,
                 ctx,
                 fields: self.fields,
             })
-            .map_err(|e| ctx.lower(e))
+            .map_err(|e| ctx.lower(e))?;
+        if is_struct && ctx.unraised.replace(false) {
+            // The struct that tolerated a wrong-case key ends here.
+            return Err(ctx.lower(DeError::raised(Raised::WrongCase)));
+        }
+        Ok(value)
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
