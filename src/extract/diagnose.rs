@@ -91,16 +91,7 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
         }
         (Some(Finding::Unknown { key, fields }), _) => {
             let parent = parent_unless_key(error.path(), &key);
-            let mut message = format!("Parameter {} is not known.", echo(&join(&parent, &key)));
-            if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(&key)) {
-                write!(
-                    message,
-                    " Did you mean {}? Parameter names are case-sensitive.",
-                    echo(&join(&parent, field))
-                )
-                .expect("writing to a String cannot fail");
-            }
-            general(source, message)
+            unknown_parameter(source, &parent, &key, fields)
         }
         _ => match error.inner() {
             DeError::Inner(inner) => classify::<_, I>(error.path(), inner, source),
@@ -124,12 +115,9 @@ fn classify_raised(path: &Path, raised: &Raised, source: Source) -> ApiError {
                 ),
             )
         }
-        Raised::UnknownField(field) => {
-            let at = parent_unless_key(path, field);
-            return general(
-                source,
-                format!("Parameter {} is not known.", echo(&join(&at, field))),
-            );
+        Raised::UnknownField { key, fields } => {
+            let parent = parent_unless_key(path, key);
+            return unknown_parameter(source, &parent, key, fields);
         }
         Raised::UnknownVariant { found, expected } => {
             format!("unknown value `{}`, {}", echo(found), one_of(expected))
@@ -148,7 +136,7 @@ fn classify_raised(path: &Path, raised: &Raised, source: Source) -> ApiError {
         Raised::WrongCase => {
             "a parameter name differs from a known parameter only in case".to_owned()
         }
-        Raised::Custom(message) => describe(message),
+        Raised::Custom(message) => return classify_text(&here, message, source),
     };
     at_path(&here, source, &detail)
 }
@@ -193,26 +181,46 @@ pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(
     if let Some(value_error) = crate::value::from_message(&message) {
         return value_error;
     }
-    let here = render(path);
-    if let Some(field) = quoted_after(&message, "missing field ") {
-        return ApiError::missing_parameter(&join(&here, field));
+    classify_text(&render(path), &message, source)
+}
+
+/// `key` is not a parameter of the struct at `parent`; the field it may
+/// have been meant for is named when one matches but for case.
+fn unknown_parameter(source: Source, parent: &str, key: &str, fields: &[&str]) -> ApiError {
+    let mut message = format!("Parameter {} is not known.", echo(&join(parent, key)));
+    if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+        write!(
+            message,
+            " Did you mean {}? Parameter names are case-sensitive.",
+            echo(&join(parent, field))
+        )
+        .expect("writing to a String cannot fail");
     }
-    if let Some(field) = quoted_after(&message, "duplicate field ") {
+    general(source, message)
+}
+
+/// The error for a message that is only text, at the parameter `here`:
+/// serde's standard messages are recognised by their fixed form.
+fn classify_text(here: &str, message: &str, source: Source) -> ApiError {
+    if let Some(field) = quoted_after(message, "missing field ") {
+        return ApiError::missing_parameter(&join(here, field));
+    }
+    if let Some(field) = quoted_after(message, "duplicate field ") {
         return general(
             source,
             format!(
                 "Parameter {} appears more than once.",
-                echo(&join(&here, field))
+                echo(&join(here, field))
             ),
         );
     }
-    if let Some(field) = quoted_after(&message, "unknown field ") {
+    if let Some(field) = quoted_after(message, "unknown field ") {
         return general(
             source,
-            format!("Parameter {} is not known.", echo(&join(&here, field))),
+            format!("Parameter {} is not known.", echo(&join(here, field))),
         );
     }
-    at_path(&here, source, &describe(&message))
+    at_path(here, source, &describe(message))
 }
 
 /// A problem with the input as a whole.

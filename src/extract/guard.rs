@@ -66,8 +66,11 @@ pub(crate) enum Raised {
     MissingField(&'static str),
     /// A field appears twice.
     DuplicateField(&'static str),
-    /// A struct that denies unknown fields met this key.
-    UnknownField(String),
+    /// A struct that denies unknown fields met this key; its fields.
+    UnknownField {
+        key: String,
+        fields: &'static [&'static str],
+    },
     /// A name that is none of an enum's variants.
     UnknownVariant {
         found: String,
@@ -108,7 +111,7 @@ impl fmt::Display for Raised {
             Raised::Value(error) => f.write_str(error.message()),
             Raised::MissingField(field) => write!(f, "missing field `{field}`"),
             Raised::DuplicateField(field) => write!(f, "duplicate field `{field}`"),
-            Raised::UnknownField(field) => write!(f, "unknown field `{}`", echo(field)),
+            Raised::UnknownField { key, .. } => write!(f, "unknown field `{}`", echo(key)),
             Raised::UnknownVariant { found, .. } => write!(f, "unknown variant `{}`", echo(found)),
             Raised::InvalidType { found, expected } => {
                 write!(f, "invalid type: {found}, expected {expected}")
@@ -166,8 +169,11 @@ impl<E: de::Error> de::Error for DeError<E> {
         })
     }
 
-    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
-        Self::raised(Raised::UnknownField(field.to_owned()))
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        Self::raised(Raised::UnknownField {
+            key: field.to_owned(),
+            fields: expected,
+        })
     }
 
     fn missing_field(field: &'static str) -> Self {
