@@ -415,3 +415,45 @@ where
 {
     serde_path_to_error::deserialize(Guard::new(de, ctx))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    /// serde says only this text when no variant of an untagged enum fits,
+    /// and when a flattening struct that denies unknown fields meets one;
+    /// the diagnosis matches it, so pin it.
+    #[test]
+    fn the_serde_texts_the_diagnosis_matches_are_pinned() {
+        #[derive(Deserialize, Debug)]
+        #[serde(untagged)]
+        #[allow(dead_code)]
+        enum Either {
+            Number(u32),
+            Flag(bool),
+        }
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Outer {
+            a: u32,
+            #[serde(flatten)]
+            inner: Inner,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            b: Option<u32>,
+        }
+        let error = serde_json::from_str::<Either>(r#""x""#).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("data did not match any variant of untagged enum "));
+        let error = serde_json::from_str::<Outer>(r#"{"a": 1, "B": 2}"#).unwrap_err();
+        assert!(error.to_string().starts_with("unknown field `B`"));
+        let error = serde_json::from_str::<u32>(r#""x""#).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("invalid type: string \"x\", expected u32"));
+    }
+}

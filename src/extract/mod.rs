@@ -15,6 +15,43 @@
 //! report their own code: `{"Sha1": "xyz"}` is `InvalidHashValue`, "Hash
 //! value xyz is invalid.".
 //!
+//! # Shapes checked, and the ones serde hides
+//!
+//! A key that matches a struct's field only when case is ignored is never
+//! dropped silently: it is refused, naming both spellings, in structs,
+//! `Option`s, nested structs, sequences, maps of structs and externally or
+//! adjacently tagged enums. serde reads the members of a
+//! `#[serde(flatten)]` struct, and the objects of untagged and internally
+//! tagged enums, into a buffer of its own before it picks the struct they
+//! belong to; the extractors cannot see which keys that struct ignores.
+//! Give those structs `#[serde(deny_unknown_fields)]`: a wrong-case key is
+//! then refused like any unknown key. Without it, their keys are not
+//! checked by case.
+//!
+//! ```
+//! use defender_errors::{extract::from_slice, ErrorCode};
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+//! struct Isolate {
+//!     comment: String,
+//!     #[serde(flatten)]
+//!     options: Options,
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(rename_all = "PascalCase")]
+//! struct Options {
+//!     isolation_type: Option<String>,
+//! }
+//!
+//! let err = from_slice::<Isolate>(br#"{"Comment": "x", "isolationType": "Full"}"#)
+//!     .err()
+//!     .unwrap();
+//! assert_eq!(err.code(), ErrorCode::InvalidRequestBody);
+//! assert_eq!(err.message(), "Invalid request body. Parameter isolationType is not known.");
+//! ```
+//!
 //! # Example
 //!
 //! ```
