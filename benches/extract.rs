@@ -4,13 +4,22 @@
 //! Run with `cargo bench --bench extract`. Each case measures the whole
 //! extractor from a request (content-type check, body collection,
 //! deserialization) on a current-thread runtime, the same for both.
+//!
+//! The `worst/…` groups measure the largest accepted JSON bodies (256 KiB
+//! and 1 MiB, the default body limit) through `extract::from_slice`
+//! against plain `serde_json::from_slice` of the same bytes into the same
+//! type: a struct holding an array of objects, a `HashMap<String, Struct>`,
+//! and the failure path of that map with a wrong-case key in its last
+//! entry (the case guard, then the diagnosis). Two sizes show the cost is
+//! linear in the body.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
 use axum::body::Body;
 use axum::extract::FromRequest;
 use criterion::{criterion_group, criterion_main, Criterion};
-use defender_errors::extract::Json;
+use defender_errors::extract::{from_slice, Json};
 use defender_errors::Batch;
 use http::Request;
 use serde::Deserialize;
@@ -72,6 +81,94 @@ struct ImportBatch {
 #[allow(dead_code)]
 struct ImportVec {
     indicators: Vec<Indicator>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Machine {
+    computer_dns_name: String,
+    health_status: String,
+    risk_score: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Fleet {
+    machines: HashMap<String, Machine>,
+}
+
+/// A body of about `size` bytes: an object whose one member is an array
+/// (`Indicators`) or a map (`Machines`) of small objects. With `wrong_case`
+/// the last map entry spells `RiskScore` as `riskScore`.
+fn large_body(size: usize, map: bool, wrong_case: bool) -> String {
+    let mut body = String::with_capacity(size + 256);
+    body.push_str(if map {
+        r#"{"Machines": {"#
+    } else {
+        r#"{"Indicators": ["#
+    });
+    let mut i = 0;
+    while body.len() < size {
+        if i > 0 {
+            body.push(',');
+        }
+        let last = body.len() + 200 >= size;
+        let risk = if wrong_case && last {
+            "riskScore"
+        } else {
+            "RiskScore"
+        };
+        if map {
+            body.push_str(&format!(
+                r#""m{i:08}": {{"ComputerDnsName": "host{i}.contoso.com", "HealthStatus": "Active", "{risk}": "Low"}}"#
+            ));
+        } else {
+            body.push_str(&format!(
+                r#"{{"IndicatorValue": "{i:040x}", "IndicatorType": "FileSha1", "Action": "Block"}}"#
+            ));
+        }
+        i += 1;
+    }
+    body.push_str(if map { "}}" } else { "]}" });
+    body
+}
+
+fn worst(c: &mut Criterion) {
+    for (label, size) in [("256KiB", 256 * 1024), ("1MiB", 1024 * 1024)] {
+        let array = large_body(size, false, false);
+        let map = large_body(size, true, false);
+        let wrong = large_body(size, true, true);
+        assert!(from_slice::<ImportVec>(array.as_bytes()).is_ok());
+        assert!(from_slice::<Fleet>(map.as_bytes()).is_ok());
+        let error = from_slice::<Fleet>(wrong.as_bytes())
+            .err()
+            .expect("wrong case");
+        assert!(error.message().contains("riskScore"), "{}", error.message());
+
+        let mut group = c.benchmark_group(format!("worst/{label}"));
+        group.sample_size(10);
+        group.bench_function("struct: serde_json", |b| {
+            b.iter(|| black_box(serde_json::from_slice::<ImportVec>(array.as_bytes()).is_ok()))
+        });
+        group.bench_function("struct: from_slice", |b| {
+            b.iter(|| black_box(from_slice::<ImportVec>(array.as_bytes()).is_ok()))
+        });
+        group.bench_function("map: serde_json", |b| {
+            b.iter(|| black_box(serde_json::from_slice::<Fleet>(map.as_bytes()).is_ok()))
+        });
+        group.bench_function("map: from_slice", |b| {
+            b.iter(|| black_box(from_slice::<Fleet>(map.as_bytes()).is_ok()))
+        });
+        group.bench_function("map, wrong case: serde_json", |b| {
+            b.iter(|| black_box(serde_json::from_slice::<Fleet>(wrong.as_bytes()).is_ok()))
+        });
+        group.bench_function("map, wrong case: from_slice", |b| {
+            b.iter(|| black_box(from_slice::<Fleet>(wrong.as_bytes()).is_ok()))
+        });
+        group.finish();
+    }
 }
 
 fn section(name: &str) -> String {
@@ -177,6 +274,7 @@ fn sanity() {
 fn benches(c: &mut Criterion) {
     sanity();
     extract(c);
+    worst(c);
 }
 
 criterion_group!(extract_benches, benches);

@@ -55,10 +55,35 @@ pub struct ApiError {
 impl ApiError {
     /// An error with `code` and a message of your own.
     ///
-    /// The message is sent as given; pass user input through [`echo`] first.
-    /// For [`ErrorCode::InternalServerError`] the message is logged as the
-    /// cause and the envelope's message stays empty.
+    /// The message is treated as user input: control characters are escaped
+    /// and it is cut to [`MAX_ECHO_CHARS`] characters, as [`echo`] does, so
+    /// no message can hold a raw line break or amplify a request. For
+    /// [`ErrorCode::InternalServerError`] the message is logged as the cause
+    /// (escaped, not cut) and the envelope's message stays empty.
+    ///
+    /// ```
+    /// use defender_errors::{ApiError, ErrorCode};
+    ///
+    /// let err = ApiError::new(ErrorCode::BadRequest, "line one\nline two");
+    /// assert_eq!(err.message(), "line one\\nline two");
+    /// ```
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        let message = message.into();
+        let changed = if code == ErrorCode::InternalServerError {
+            escape_controls(&message)
+        } else {
+            echo(&message)
+        };
+        let changed = match changed {
+            Cow::Owned(text) => Some(text),
+            Cow::Borrowed(_) => None,
+        };
+        Self::trusted(code, changed.map_or(message, Cow::Owned))
+    }
+
+    /// An error whose message the crate built itself from a fixed template
+    /// and parts already passed through [`echo`].
+    pub(crate) fn trusted(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             code,
             message: message.into(),
@@ -77,50 +102,54 @@ impl ApiError {
         }
     }
 
-    /// `BadRequest` with a general message saying what is wrong.
+    /// `BadRequest` with a general message saying what is wrong (escaped and
+    /// cut as [`ApiError::new`] does).
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
     }
 
     /// `ODataError`: "Invalid OData URI query {detail}."
     ///
-    /// `detail` is the specific error; it is expected to quote user input
-    /// through [`echo`] already, and only has control characters escaped here.
+    /// `detail` is the specific error: a description of the crate's own
+    /// that quotes at most one piece of input, already passed through
+    /// [`echo`]. Here it has control characters escaped and is cut to twice
+    /// [`MAX_ECHO_CHARS`] characters, so its description survives a
+    /// quoted input of the full length.
     pub fn odata(detail: impl fmt::Display) -> Self {
         let detail = detail.to_string();
-        Self::new(
+        Self::trusted(
             ErrorCode::ODataError,
-            format!("Invalid OData URI query {}.", escape_controls(&detail)),
+            format!(
+                "Invalid OData URI query {}.",
+                echo_within(&detail, 2 * MAX_ECHO_CHARS)
+            ),
         )
     }
 
     /// `InvalidInput`: "Invalid input {input}."
     pub fn invalid_input(input: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::InvalidInput,
             format!("Invalid input {}.", echo(input)),
         )
     }
 
     /// `InvalidRequestBody`: "Invalid request body." followed by `detail`
-    /// (the specific problem, with line and column where known).
+    /// (the specific problem, with line and column where known), escaped
+    /// and cut to [`MAX_ECHO_CHARS`] characters.
     pub fn invalid_request_body(detail: impl fmt::Display) -> Self {
-        let mut message = String::from("Invalid request body.");
-        let start = message.len();
-        write!(message, " {detail}").expect("writing to a String cannot fail");
-        if message.len() == start + 1 {
-            message.truncate(start);
-        }
-        let message = match escape_controls(&message) {
-            Cow::Borrowed(_) => message,
-            Cow::Owned(escaped) => escaped,
+        let detail = detail.to_string();
+        let message = if detail.is_empty() {
+            Cow::Borrowed("Invalid request body.")
+        } else {
+            Cow::Owned(format!("Invalid request body. {}", echo(&detail)))
         };
-        Self::new(ErrorCode::InvalidRequestBody, message)
+        Self::trusted(ErrorCode::InvalidRequestBody, message)
     }
 
     /// `InvalidHashValue`: "Hash value {hash} is invalid."
     pub fn invalid_hash(hash: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::InvalidHashValue,
             format!("Hash value {} is invalid.", echo(hash)),
         )
@@ -128,7 +157,7 @@ impl ApiError {
 
     /// `InvalidDomainName`: "Domain name {domain} is invalid."
     pub fn invalid_domain(domain: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::InvalidDomainName,
             format!("Domain name {} is invalid.", echo(domain)),
         )
@@ -136,7 +165,7 @@ impl ApiError {
 
     /// `InvalidIpAddress`: "IP address {ip} is invalid."
     pub fn invalid_ip(ip: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::InvalidIpAddress,
             format!("IP address {} is invalid.", echo(ip)),
         )
@@ -144,7 +173,7 @@ impl ApiError {
 
     /// `InvalidUrl`: "URL {url} is invalid."
     pub fn invalid_url(url: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::InvalidUrl,
             format!("URL {} is invalid.", echo(url)),
         )
@@ -153,7 +182,7 @@ impl ApiError {
     /// `MaximumBatchSizeExceeded`: "Maximum batch size exceeded. Received:
     /// {received}, allowed: {allowed}."
     pub fn maximum_batch_size_exceeded(received: usize, allowed: usize) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::MaximumBatchSizeExceeded,
             format!("Maximum batch size exceeded. Received: {received}, allowed: {allowed}."),
         )
@@ -161,7 +190,7 @@ impl ApiError {
 
     /// `MissingRequiredParameter`: "Parameter {name} is missing."
     pub fn missing_parameter(name: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::MissingRequiredParameter,
             format!("Parameter {} is missing.", echo(name)),
         )
@@ -170,7 +199,7 @@ impl ApiError {
     /// `OsPlatformNotSupported`: "OS Platform {platform} is not supported for
     /// this action."
     pub fn os_platform_not_supported(platform: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::OsPlatformNotSupported,
             format!(
                 "OS Platform {} is not supported for this action.",
@@ -182,7 +211,7 @@ impl ApiError {
     /// `ClientVersionNotSupported`: "{action} is supported on client version
     /// {version} and above."
     pub fn client_version_not_supported(action: &str, version: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::ClientVersionNotSupported,
             format!(
                 "{} is supported on client version {} and above.",
@@ -212,7 +241,7 @@ impl ApiError {
     pub fn disallowed_operation(reason: &str) -> Self {
         let reason = echo(reason);
         let stop = if reason.ends_with('.') { "" } else { "." };
-        Self::new(ErrorCode::DisallowedOperation, format!("{reason}{stop}"))
+        Self::trusted(ErrorCode::DisallowedOperation, format!("{reason}{stop}"))
     }
 
     /// `NotFound` with the general message.
@@ -222,7 +251,7 @@ impl ApiError {
 
     /// `ResourceNotFound`: "Resource {resource} was not found."
     pub fn resource_not_found(resource: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::ResourceNotFound,
             format!("Resource {} was not found.", echo(resource)),
         )
@@ -231,7 +260,7 @@ impl ApiError {
     /// `ResourceNotFound` in the form of the reference's example:
     /// "{kind} {id} was not found" (`Machine 123 was not found`).
     pub fn entity_not_found(kind: &str, id: &str) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::ResourceNotFound,
             format!("{} {} was not found", echo(kind), echo(id)),
         )
@@ -240,7 +269,7 @@ impl ApiError {
     /// `TooManyRequests`: "Rate limit exceeded. Retry after {seconds}
     /// seconds." ("1 second." for one), sent with `Retry-After: {seconds}`.
     pub fn too_many_requests(retry_after_seconds: u64) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::TooManyRequests,
             format!(
                 "Rate limit exceeded. Retry after {}.",
@@ -254,7 +283,7 @@ impl ApiError {
     /// after {seconds} seconds." ("1 second." for one), sent with
     /// `Retry-After: {seconds}`.
     pub fn service_unavailable(retry_after_seconds: u64) -> Self {
-        Self::new(
+        Self::trusted(
             ErrorCode::ServiceUnavailable,
             format!(
                 "The service is temporarily unavailable. Retry after {}.",
@@ -489,11 +518,16 @@ fn write_json_string(json: &mut Vec<u8>, text: &str) {
 /// assert_eq!(echo(&"\0".repeat(1000)).chars().count(), 256);
 /// ```
 pub fn echo(input: &str) -> Cow<'_, str> {
-    // At most 256 bytes is at most 256 characters.
-    if input.len() <= MAX_ECHO_CHARS && !input.chars().any(char::is_control) {
+    echo_within(input, MAX_ECHO_CHARS)
+}
+
+/// [`echo`] with a bound of `max` characters.
+fn echo_within(input: &str, max: usize) -> Cow<'_, str> {
+    // At most `max` bytes is at most `max` characters.
+    if input.len() <= max && !input.chars().any(char::is_control) {
         return Cow::Borrowed(input);
     }
-    let mut text = String::with_capacity(input.len().min(4 * MAX_ECHO_CHARS));
+    let mut text = String::with_capacity(input.len().min(4 * max));
     let mut chars = 0;
     let mut piece = String::new();
     let mut rest = input.chars().peekable();
@@ -502,11 +536,7 @@ pub fn echo(input: &str) -> Cow<'_, str> {
         push_escaped(&mut piece, c);
         let width = piece.chars().count();
         // Keep room for the ellipsis unless this is the last piece.
-        let room = if rest.peek().is_none() {
-            MAX_ECHO_CHARS
-        } else {
-            MAX_ECHO_CHARS - 1
-        };
+        let room = if rest.peek().is_none() { max } else { max - 1 };
         if chars + width > room {
             text.push('…');
             break;
@@ -539,29 +569,6 @@ fn escape_controls(input: &str) -> Cow<'_, str> {
         push_escaped(&mut text, c);
     }
     Cow::Owned(text)
-}
-
-thread_local! {
-    static VALUE_ERROR: std::cell::RefCell<Option<ApiError>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Keeps `error` for the extractor that is deserializing on this thread and
-/// returns the text for the deserializer's own error.
-///
-/// A typed value (a hash, a domain, …) that fails its check inside a body
-/// reports its own code this way: serde errors carry only text, so the
-/// value stores the [`ApiError`] here and the `Json`/`Path`/`Query`
-/// extractors take it back with [`take_value_error`] when deserialization
-/// fails.
-pub(crate) fn stash_value_error(error: ApiError) -> String {
-    let text = error.message().to_owned();
-    VALUE_ERROR.with(|slot| *slot.borrow_mut() = Some(error));
-    text
-}
-
-/// Takes the error a typed value stashed on this thread, if any.
-pub(crate) fn take_value_error() -> Option<ApiError> {
-    VALUE_ERROR.with(|slot| slot.borrow_mut().take())
 }
 
 #[cfg(test)]

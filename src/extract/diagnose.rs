@@ -4,17 +4,21 @@
 //! The success path never comes here. On failure the input is read again
 //! with [`serde_path_to_error`] around the case [`Guard`], so the error
 //! knows the parameter's path (`Indicators[3].IndicatorValue`) and what the
-//! guard saw. serde's errors carry text only; the standard messages of
-//! `serde::de::Error` (`missing field`, `invalid type`, …) are recognised by
-//! their fixed prefixes, which the tests pin.
+//! guard saw. Errors raised through the guard's own error type
+//! ([`Raised`]: a missing field, an unknown variant, a typed value's failed
+//! check, …) are read by their parts. Only the wrapped deserializer's own
+//! data errors (serde_json's type checks of numbers and strings,
+//! serde_urlencoded's parse errors) and axum's rejections are text; their
+//! standard messages (`invalid type: …, expected …`) are recognised by
+//! their fixed form, which the tests pin.
 
 use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 
-use super::guard::{Ctx, Finding, Guard, OnWrongCase};
-use crate::error::{echo, take_value_error};
+use super::guard::{Ctx, DeError, Finding, Guard, OnWrongCase, Raised};
+use crate::error::echo;
 use crate::{ApiError, ErrorCode};
 
 /// Where the input came from: a body names its problems differently from a
@@ -34,7 +38,7 @@ pub(crate) trait Input {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<Self::Error>>;
+    ) -> Result<T, serde_path_to_error::Error<DeError<Self::Error>>>;
 
     /// The error as a syntax error of the input (`None` for a data error).
     fn syntax_error(error: &Self::Error) -> Option<String>;
@@ -44,78 +48,127 @@ pub(crate) trait Input {
 }
 
 /// The precise error for an input that failed to deserialize as `T`.
+///
+/// One more pass over the input, tracking the path and tolerating
+/// wrong-case keys until the end of their struct (see
+/// [`OnWrongCase::Tolerate`]), so the failure path reads the input twice in
+/// all.
 #[cold]
 pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source) -> ApiError {
-    take_value_error();
-    let ctx = Ctx::new(OnWrongCase::Fail);
+    let ctx = Ctx::new(OnWrongCase::Tolerate);
     let error = match input.run::<T>(&ctx) {
         Ok(_) => return ApiError::from_code(ErrorCode::InvalidRequestBody),
         Err(error) => error,
     };
-    if let Some(value_error) = take_value_error() {
-        // A typed value (hash, domain, …) failed its own check.
-        return value_error;
-    }
-    match ctx.finding() {
-        Some(Finding::WrongCase { key, field }) => {
-            let parent = parent(error.path());
-            wrong_case::<T, I>(input, source, &parent, &key, field)
-        }
-        Some(Finding::Unknown { key, fields }) => {
-            let parent = parent_unless_key(error.path(), &key);
-            let mut message = format!("Parameter {} is not known.", echo(&join(&parent, &key)));
-            if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(&key)) {
-                write!(
-                    message,
-                    " Did you mean {}? Parameter names are case-sensitive.",
-                    join(&parent, field)
-                )
-                .expect("writing to a String cannot fail");
-            }
-            general(source, message)
-        }
-        None => classify::<_, I>(error.path(), error.inner(), source),
-    }
-}
-
-/// A key that is a field but for case: is that field required?
-fn wrong_case<T: DeserializeOwned, I: Input>(
-    input: &I,
-    source: Source,
-    parent: &str,
-    key: &str,
-    field: &'static str,
-) -> ApiError {
-    let tolerant = Ctx::new(OnWrongCase::Tolerate);
-    let outcome = input.run::<T>(&tolerant);
-    take_value_error();
-    if let Err(error) = outcome {
-        let message = I::data_message(error.inner());
-        if I::syntax_error(error.inner()).is_none()
-            && quoted_after(&message, "missing field ") == Some(field)
-            && render(error.path()) == parent
+    let raised = match error.inner() {
+        DeError::Raised(raised) => Some(&**raised),
+        DeError::Inner(_) => None,
+    };
+    match (ctx.finding(), raised) {
+        (Some(Finding::WrongCase { key, field }), Some(Raised::MissingField(missing)))
+            if *missing == field =>
         {
-            return ApiError::new(
-                ErrorCode::MissingRequiredParameter,
-                format!(
-                    "Parameter {} is missing. Found {} instead; parameter names are case-sensitive.",
-                    join(parent, field),
-                    echo(&join(parent, key))
-                ),
+            // Both names hold the struct's path, keys of the body included:
+            // the whole message is escaped and cut like one echo.
+            let parent = render(error.path());
+            let message = format!(
+                "Parameter {} is missing. Found {} instead; parameter names are case-sensitive.",
+                join(&parent, field),
+                join(&parent, &key)
             );
+            ApiError::new(ErrorCode::MissingRequiredParameter, message)
         }
+        (Some(Finding::WrongCase { key, field }), Some(Raised::WrongCase)) => {
+            let parent = render(error.path());
+            general(
+                source,
+                format!(
+                    "Parameter {} is not known. Did you mean {}? Parameter names are case-sensitive.",
+                    echo(&join(&parent, &key)),
+                    echo(&join(&parent, field))
+                ),
+            )
+        }
+        (Some(Finding::Unknown { key, fields }), _) => {
+            let parent = parent_unless_key(error.path(), &key);
+            unknown_parameter(source, &parent, &key, fields)
+        }
+        _ => match error.inner() {
+            DeError::Inner(inner) => classify::<_, I>(error.path(), inner, source),
+            DeError::Raised(raised) => classify_raised(error.path(), raised, source),
+        },
     }
-    general(
-        source,
-        format!(
-            "Parameter {} is not known. Did you mean {}? Parameter names are case-sensitive.",
-            echo(&join(parent, key)),
-            join(parent, field)
-        ),
-    )
 }
 
-/// The error for a failure the guard did not explain.
+/// The error for a failure raised through the guard, read by its parts.
+fn classify_raised(path: &Path, raised: &Raised, source: Source) -> ApiError {
+    let here = render(path);
+    let detail = match raised {
+        Raised::Value(error) => return error.clone(),
+        Raised::MissingField(field) => return ApiError::missing_parameter(&join(&here, field)),
+        Raised::DuplicateField(field) => {
+            return general(
+                source,
+                format!(
+                    "Parameter {} appears more than once.",
+                    echo(&join(&here, field))
+                ),
+            )
+        }
+        Raised::UnknownField { key, fields } => {
+            let parent = parent_unless_key(path, key);
+            return unknown_parameter(source, &parent, key, fields);
+        }
+        Raised::UnknownVariant { found, expected } => {
+            format!("unknown value `{}`, {}", echo(found), one_of(expected))
+        }
+        Raised::InvalidType { found, expected } | Raised::InvalidValue { found, expected } => {
+            format!("expected {}, found {found}", plain(expected))
+        }
+        Raised::InvalidLength { len, expected } => {
+            let s = if *len == 1 { "" } else { "s" };
+            format!(
+                "expected {}, found an array of {len} element{s}",
+                plain(expected)
+            )
+        }
+        Raised::StructAsArray => "expected an object, found an array".to_owned(),
+        Raised::WrongCase => {
+            "a parameter name differs from a known parameter only in case".to_owned()
+        }
+        Raised::Custom(message) => return classify_text(&here, message, source),
+    };
+    at_path(&here, source, &detail)
+}
+
+/// `expected `A` or `B``, as serde words the variants an enum accepts.
+fn one_of(expected: &[&str]) -> String {
+    match expected {
+        [] => "there are no values".to_owned(),
+        [only] => format!("expected `{only}`"),
+        [first, second] => format!("expected `{first}` or `{second}`"),
+        [init @ .., last] => {
+            let mut text = String::from("expected one of ");
+            for name in init {
+                write!(text, "`{name}`, ").expect("writing to a String cannot fail");
+            }
+            write!(text, "`{last}`").expect("writing to a String cannot fail");
+            text
+        }
+    }
+}
+
+/// `InvalidInput` naming the parameter at `here`, or a general error when
+/// the input as a whole is wrong.
+fn at_path(here: &str, source: Source, detail: &str) -> ApiError {
+    if here.is_empty() {
+        return general(source, format!("{}.", capitalize(detail)));
+    }
+    ApiError::invalid_input(&format!("{here}: {detail}"))
+}
+
+/// The error for a failure of the wrapped deserializer itself, or of axum's
+/// extractors, whose errors are text.
 pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(
     path: &Path,
     error: &E,
@@ -125,30 +178,49 @@ pub(crate) fn classify<E: std::error::Error, I: Input<Error = E>>(
         return ApiError::invalid_request_body(format_args!("{syntax}."));
     }
     let message = I::data_message(error);
-    let here = render(path);
-    if let Some(field) = quoted_after(&message, "missing field ") {
-        return ApiError::missing_parameter(&join(&here, field));
+    if let Some(value_error) = crate::value::from_message(&message) {
+        return value_error;
     }
-    if let Some(field) = quoted_after(&message, "duplicate field ") {
+    classify_text(&render(path), &message, source)
+}
+
+/// `key` is not a parameter of the struct at `parent`; the field it may
+/// have been meant for is named when one matches but for case.
+fn unknown_parameter(source: Source, parent: &str, key: &str, fields: &[&str]) -> ApiError {
+    let mut message = format!("Parameter {} is not known.", echo(&join(parent, key)));
+    if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+        write!(
+            message,
+            " Did you mean {}? Parameter names are case-sensitive.",
+            echo(&join(parent, field))
+        )
+        .expect("writing to a String cannot fail");
+    }
+    general(source, message)
+}
+
+/// The error for a message that is only text, at the parameter `here`:
+/// serde's standard messages are recognised by their fixed form.
+fn classify_text(here: &str, message: &str, source: Source) -> ApiError {
+    if let Some(field) = quoted_after(message, "missing field ") {
+        return ApiError::missing_parameter(&join(here, field));
+    }
+    if let Some(field) = quoted_after(message, "duplicate field ") {
         return general(
             source,
             format!(
                 "Parameter {} appears more than once.",
-                echo(&join(&here, field))
+                echo(&join(here, field))
             ),
         );
     }
-    if let Some(field) = quoted_after(&message, "unknown field ") {
+    if let Some(field) = quoted_after(message, "unknown field ") {
         return general(
             source,
-            format!("Parameter {} is not known.", echo(&join(&here, field))),
+            format!("Parameter {} is not known.", echo(&join(here, field))),
         );
     }
-    let detail = describe(&message);
-    if here.is_empty() {
-        return general(source, format!("{}.", capitalize(&detail)));
-    }
-    ApiError::invalid_input(&format!("{here}: {detail}"))
+    at_path(here, source, &describe(message))
 }
 
 /// A problem with the input as a whole.
@@ -160,7 +232,9 @@ fn general(source: Source, message: String) -> ApiError {
 }
 
 /// serde's standard data messages, in the crate's words: `struct X` and
-/// `map` are objects, sequences are arrays, user input is cut.
+/// `map` are objects, sequences are arrays, user input is cut. Used for
+/// text that has no structure: the wrapped deserializer's own data errors,
+/// axum's rejections and `de::Error::custom` messages.
 fn describe(message: &str) -> String {
     if let Some(rest) = message
         .strip_prefix("invalid type: ")
@@ -170,29 +244,80 @@ fn describe(message: &str) -> String {
             return format!("expected {}, found {}", plain(expected), plain(found));
         }
     }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        if let Some((len, expected)) = rest.split_once(", expected ") {
+            return format!(
+                "expected {}, found an array of {} elements",
+                plain(expected),
+                echo(len)
+            );
+        }
+    }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         return format!("unknown value {}", rest.replace("variant", "value"));
+    }
+    if message.starts_with("data did not match any variant of untagged enum ") {
+        // serde names the enum's Rust type here; the client learns only
+        // that no accepted form fits.
+        return "the value matches none of the accepted forms".to_owned();
     }
     message.to_owned()
 }
 
-/// A serde `Expected`/`Unexpected` text without Rust type names.
+/// A serde `Expected`/`Unexpected` text in JSON words, without Rust type
+/// names: serde derives these texts from the Rust type (`struct Isolate`,
+/// `tuple variant Target::Ip`, `a nonzero u32`, …).
 fn plain(text: &str) -> String {
-    match text {
-        "map" | "a map" => "an object".to_owned(),
-        "sequence" | "a sequence" => "an array".to_owned(),
-        "unit value" => "null".to_owned(),
-        t if t.starts_with("struct ") || t.starts_with("a struct ") => "an object".to_owned(),
-        t if t.starts_with("enum ") => "one of the documented values".to_owned(),
-        t if t.starts_with("tuple struct ") || t.starts_with("a tuple") => "an array".to_owned(),
-        "a borrowed string" => "a string".to_owned(),
-        "f32" | "f64" => "a number".to_owned(),
-        "char" => "a single character".to_owned(),
-        t => match integer_range(t) {
-            Some((min, max)) => format!("an integer from {min} to {max}"),
-            None => echo(t).into_owned(),
-        },
-    }
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| text.starts_with(p));
+    let words = match text {
+        "map" | "a map" => "an object",
+        "sequence" | "a sequence" => "an array",
+        "unit value" | "unit" | "option" => "null",
+        "a borrowed string" | "a string" | "string" => "a string",
+        "a boolean" | "bool" => "true or false",
+        "f32" | "f64" => "a number",
+        "char" | "a character" => "a single character",
+        "field identifier" | "variant identifier" => "a name",
+        "unit variant" => "a string",
+        "newtype variant" => "one of the documented values",
+        "tuple variant" => "an array",
+        "struct variant" => "an object",
+        _ if starts(&[
+            "struct ",
+            "a struct",
+            "internally tagged enum ",
+            "adjacently tagged enum ",
+        ]) =>
+        {
+            "an object"
+        }
+        _ if starts(&["unit struct ", "unit variant "]) => "null",
+        _ if starts(&["enum ", "newtype variant "]) => "one of the documented values",
+        _ if starts(&["tuple struct ", "tuple variant "]) => {
+            // serde says `tuple struct Pair with 2 elements`.
+            return match text.rsplit_once(" with ") {
+                Some((_, count)) => format!("an array of {}", echo(count)),
+                None => "an array".to_owned(),
+            };
+        }
+        _ => {
+            if let Some(size) = text.strip_prefix("a tuple of size ") {
+                return format!("an array of {} elements", echo(size));
+            }
+            if let Some((min, max)) = text.strip_prefix("a nonzero ").and_then(integer_range) {
+                return if min == 0 {
+                    format!("an integer from 1 to {max}")
+                } else {
+                    format!("a nonzero integer from {min} to {max}")
+                };
+            }
+            return match integer_range(text) {
+                Some((min, max)) => format!("an integer from {min} to {max}"),
+                None => echo(text).into_owned(),
+            };
+        }
+    };
+    words.to_owned()
 }
 
 /// The range of a Rust integer type named in serde's `expected` text, so
@@ -283,10 +408,52 @@ fn join(parent: &str, name: &str) -> String {
 pub(crate) fn tracked<'de, D, T>(
     de: D,
     ctx: &Ctx<'de>,
-) -> Result<T, serde_path_to_error::Error<D::Error>>
+) -> Result<T, serde_path_to_error::Error<DeError<D::Error>>>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,
 {
     serde_path_to_error::deserialize(Guard::new(de, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    /// serde says only this text when no variant of an untagged enum fits,
+    /// and when a flattening struct that denies unknown fields meets one;
+    /// the diagnosis matches it, so pin it.
+    #[test]
+    fn the_serde_texts_the_diagnosis_matches_are_pinned() {
+        #[derive(Deserialize, Debug)]
+        #[serde(untagged)]
+        #[allow(dead_code)]
+        enum Either {
+            Number(u32),
+            Flag(bool),
+        }
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Outer {
+            a: u32,
+            #[serde(flatten)]
+            inner: Inner,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            b: Option<u32>,
+        }
+        let error = serde_json::from_str::<Either>(r#""x""#).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("data did not match any variant of untagged enum "));
+        let error = serde_json::from_str::<Outer>(r#"{"a": 1, "B": 2}"#).unwrap_err();
+        assert!(error.to_string().starts_with("unknown field `B`"));
+        let error = serde_json::from_str::<u32>(r#""x""#).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("invalid type: string \"x\", expected u32"));
+    }
 }

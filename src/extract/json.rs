@@ -11,7 +11,7 @@
 use serde::de::DeserializeOwned;
 
 use super::diagnose::{diagnose, tracked, Input, Source};
-use super::guard::{Ctx, Guard, OnWrongCase};
+use super::guard::{Ctx, DeError, Guard, OnWrongCase};
 use crate::ApiError;
 
 /// Deserializes a JSON body as `T`, with the crate's errors:
@@ -64,7 +64,7 @@ impl Input for JsonInput<'_> {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    ) -> Result<T, serde_path_to_error::Error<DeError<serde_json::Error>>> {
         let mut de = serde_json::Deserializer::from_slice(self.0);
         tracked(&mut de, ctx)
     }
@@ -96,7 +96,7 @@ pub use self::axum_json::Json;
 
 #[cfg(feature = "axum")]
 mod axum_json {
-    use axum::extract::{FromRequest, Request};
+    use axum::extract::{FromRequest, OptionalFromRequest, Request};
     use axum::response::{IntoResponse, Response};
     use bytes::Bytes;
     use http::HeaderMap;
@@ -147,6 +147,28 @@ mod axum_json {
         }
     }
 
+    /// `Option<Json<T>>`, as axum's: `None` when the request has no
+    /// `Content-Type` (no body was sent); with one, it must be JSON (else
+    /// 415) and the body must be a valid `T` (else the precise
+    /// [`ApiError`]), exactly as for `Json<T>`.
+    impl<T, S> OptionalFromRequest<S> for Json<T>
+    where
+        T: DeserializeOwned,
+        S: Send + Sync,
+    {
+        type Rejection = ApiError;
+
+        async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+            if req.headers().contains_key(http::header::CONTENT_TYPE) {
+                <Self as FromRequest<S>>::from_request(req, state)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+    }
+
     /// `application/json` or `application/<anything>+json`, any parameters.
     fn is_json(headers: &HeaderMap) -> bool {
         let Some((kind, subtype)) = super::super::media_type(headers) else {
@@ -167,23 +189,5 @@ mod axum_json {
         }
     }
 
-    impl<T> std::ops::Deref for Json<T> {
-        type Target = T;
-
-        fn deref(&self) -> &T {
-            &self.0
-        }
-    }
-
-    impl<T> std::ops::DerefMut for Json<T> {
-        fn deref_mut(&mut self) -> &mut T {
-            &mut self.0
-        }
-    }
-
-    impl<T> From<T> for Json<T> {
-        fn from(value: T) -> Self {
-            Json(value)
-        }
-    }
+    super::super::deref_and_from!(Json);
 }

@@ -15,6 +15,43 @@
 //! report their own code: `{"Sha1": "xyz"}` is `InvalidHashValue`, "Hash
 //! value xyz is invalid.".
 //!
+//! # Shapes checked, and the ones serde hides
+//!
+//! A key that matches a struct's field only when case is ignored is never
+//! dropped silently: it is refused, naming both spellings, in structs,
+//! `Option`s, nested structs, sequences, maps of structs and externally or
+//! adjacently tagged enums. serde reads the members of a
+//! `#[serde(flatten)]` struct, and the objects of untagged and internally
+//! tagged enums, into a buffer of its own before it picks the struct they
+//! belong to; the extractors cannot see which keys that struct ignores.
+//! Give those structs `#[serde(deny_unknown_fields)]`: a wrong-case key is
+//! then refused like any unknown key. Without it, their keys are not
+//! checked by case.
+//!
+//! ```
+//! use defender_errors::{extract::from_slice, ErrorCode};
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+//! struct Isolate {
+//!     comment: String,
+//!     #[serde(flatten)]
+//!     options: Options,
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(rename_all = "PascalCase")]
+//! struct Options {
+//!     isolation_type: Option<String>,
+//! }
+//!
+//! let err = from_slice::<Isolate>(br#"{"Comment": "x", "isolationType": "Full"}"#)
+//!     .err()
+//!     .unwrap();
+//! assert_eq!(err.code(), ErrorCode::InvalidRequestBody);
+//! assert_eq!(err.message(), "Invalid request body. Parameter isolationType is not known.");
+//! ```
+//!
 //! # Example
 //!
 //! ```
@@ -64,6 +101,35 @@ pub use self::path::Path;
 pub use self::query::{from_form, from_query};
 #[cfg(feature = "axum")]
 pub use self::query::{Form, Query};
+
+/// `Deref`, `DerefMut` and `From<T>` for an extractor `$name<T>(pub T)`,
+/// as axum's extractors have them.
+#[cfg(feature = "axum")]
+macro_rules! deref_and_from {
+    ($name:ident) => {
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
+
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+
+        impl<T> std::ops::DerefMut for $name<T> {
+            fn deref_mut(&mut self) -> &mut T {
+                &mut self.0
+            }
+        }
+
+        impl<T> From<T> for $name<T> {
+            fn from(value: T) -> Self {
+                $name(value)
+            }
+        }
+    };
+}
+#[cfg(feature = "axum")]
+use deref_and_from;
 
 /// The `type` and `subtype` of the request's `Content-Type`, without
 /// parameters.

@@ -1,11 +1,10 @@
 //! Path segments, drop-in for `axum::extract::Path`, with typed values
 //! reporting their own codes.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::take_value_error;
 use crate::ApiError;
 
 /// Path parameters, whose rejection is an [`ApiError`]: a typed value that
@@ -32,18 +31,34 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        take_value_error();
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+        match <axum::extract::Path<T> as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+        {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(rejection) => Err(ApiError::from(rejection)),
         }
     }
 }
 
-impl<T> std::ops::Deref for Path<T> {
-    type Target = T;
+/// `Option<Path<T>>`, as axum's: `None` when the route has no parameters
+/// at all, else the parameters or the same rejection as `Path<T>`.
+impl<T, S> OptionalFromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
 
-    fn deref(&self) -> &T {
-        &self.0
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let path = <axum::extract::Path<T> as OptionalFromRequestParts<S>>::from_request_parts(
+            parts, state,
+        )
+        .await?;
+        Ok(path.map(|axum::extract::Path(value)| Path(value)))
     }
 }
+
+super::deref_and_from!(Path);

@@ -8,7 +8,7 @@
 use serde::de::DeserializeOwned;
 
 use super::diagnose::{diagnose, tracked, Input, Source};
-use super::guard::{Ctx, Guard, OnWrongCase};
+use super::guard::{Ctx, DeError, Guard, OnWrongCase};
 use crate::ApiError;
 
 /// Deserializes a query string (without the `?`) as `T`.
@@ -52,7 +52,7 @@ impl Input for UrlEncoded<'_> {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<Self::Error>> {
+    ) -> Result<T, serde_path_to_error::Error<DeError<Self::Error>>> {
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(self.0));
         tracked(de, ctx)
     }
@@ -73,6 +73,7 @@ pub use self::axum_query::{Form, Query};
 #[cfg(feature = "axum")]
 mod axum_query {
     use axum::extract::{FromRequest, FromRequestParts, Request};
+    use axum::response::{IntoResponse, Response};
     use bytes::Bytes;
     use http::request::Parts;
     use serde::de::DeserializeOwned;
@@ -139,6 +140,16 @@ mod axum_query {
             }
             let bytes = Bytes::from_request(req, state).await?;
             super::from_form(&bytes).map(Form)
+        }
+    }
+
+    super::super::deref_and_from!(Query);
+    super::super::deref_and_from!(Form);
+
+    /// As a response, the value as a URL-encoded form, like `axum::Form`.
+    impl<T: serde::Serialize> IntoResponse for Form<T> {
+        fn into_response(self) -> Response {
+            axum::Form(self.0).into_response()
         }
     }
 }

@@ -4,7 +4,10 @@
 //! So `Result<axum::Json<T>, JsonRejection>` with `?`, and axum-extra's
 //! `WithRejection<_, ApiError>`, answer in the envelope too. Where axum
 //! keeps the serde error (JSON, query and form data), the message is as
-//! precise as the crate's own extractors; a typed value's own error wins.
+//! precise as the crate's own extractors. axum keeps only the text of a
+//! typed value's failed check, so a value's error is recognised here by its
+//! message template ("Hash value {hash} is invalid.", …); nothing is kept
+//! between requests.
 
 use std::error::Error as StdError;
 
@@ -19,7 +22,7 @@ use axum::response::IntoResponse;
 use super::diagnose::{classify, Source};
 use super::json::JsonInput;
 use super::query::UrlEncoded;
-use crate::error::{echo, take_value_error};
+use crate::error::echo;
 use crate::{ApiError, ErrorCode};
 
 /// The serde error with its path that axum keeps as the source of a data
@@ -83,9 +86,6 @@ impl From<StringRejection> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        if let Some(value_error) = take_value_error() {
-            return value_error;
-        }
         match rejection {
             JsonRejection::JsonDataError(ref e) => explain_json(e),
             JsonRejection::JsonSyntaxError(ref e) => explain_json(e),
@@ -106,9 +106,6 @@ fn explain_json(rejection: &(dyn StdError + 'static)) -> ApiError {
 }
 
 fn explain_urlencoded(rejection: &(dyn StdError + 'static), source: Source) -> ApiError {
-    if let Some(value_error) = take_value_error() {
-        return value_error;
-    }
     match tracked_source::<serde::de::value::Error>(rejection) {
         Some(error) => classify::<_, UrlEncoded<'static>>(error.path(), error.inner(), source),
         None => ApiError::from_code(ErrorCode::BadRequest),
@@ -153,9 +150,6 @@ impl From<RawFormRejection> for ApiError {
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        if let Some(value_error) = take_value_error() {
-            return value_error;
-        }
         match rejection {
             PathRejection::FailedToDeserializePathParams(e) => e.into(),
             other => by_status(other),
@@ -178,7 +172,14 @@ impl From<FailedToDeserializePathParams> for ApiError {
                     echo(&key)
                 ),
             ),
-            ErrorKind::DeserializeError { key, value, .. } => invalid_segment(Some(&key), &value),
+            ErrorKind::DeserializeError {
+                key,
+                value,
+                message,
+            } => crate::value::from_message(&message)
+                .unwrap_or_else(|| invalid_segment(Some(&key), &value)),
+            ErrorKind::Message(message) => crate::value::from_message(&message)
+                .unwrap_or_else(|| ApiError::from_code(ErrorCode::BadRequest)),
             // The route and the handler's type disagree: a server bug.
             ErrorKind::WrongNumberOfParameters { .. } | ErrorKind::UnsupportedType { .. } => {
                 ApiError::internal(cause.clone())

@@ -27,14 +27,17 @@
 //!
 //! # How a failed check keeps its code
 //!
-//! A deserializer's error carries only text. When one of these values fails
-//! its check while being deserialized (say, a malformed hash inside a JSON
-//! body), its `Deserialize` impl keeps the precise [`ApiError`] aside on the
-//! current thread and hands serde an error whose text is the error's
-//! message. The crate's extractors take the kept error back when
-//! deserialization fails, so the response carries `InvalidHashValue`
-//! rather than a generic body error. Outside the extractors the text alone
-//! is what you see:
+//! serde lets a value fail only through its deserializer's error type, with
+//! `de::Error::custom(message)`. These values pass a private message type
+//! that carries the precise [`ApiError`]: shown plainly it is the error's
+//! message, so a deserializer that keeps text (serde_json used directly)
+//! says "Hash value xyz is invalid."; the crate's extractors wrap the
+//! deserializer in one whose error type recognises the message and keeps
+//! the [`ApiError`] itself, so the response carries `InvalidHashValue`
+//! rather than a generic body error. The error travels up as the
+//! deserializer's return value and nothing else: no state is kept aside,
+//! so a failure that is handled (an untagged enum trying its next variant,
+//! a handler calling serde_json itself) leaves nothing behind.
 //!
 //! ```
 //! use defender_errors::FileHash;
@@ -44,7 +47,7 @@
 //! ```
 //!
 //! A value of the wrong JSON type (a number where a hash belongs) is an
-//! ordinary serde type error and keeps nothing aside.
+//! ordinary serde type error.
 //!
 //! # Canonical forms
 //!
@@ -59,8 +62,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, Visitor};
 
-use crate::error::stash_value_error;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 mod batch;
 mod domain;
@@ -89,8 +91,8 @@ trait StrValue: Sized {
     }
 }
 
-/// Deserializes a [`StrValue`] from a string, stashing the precise error
-/// when the check fails.
+/// Deserializes a [`StrValue`] from a string, failing with the precise
+/// error when the check fails.
 fn deserialize_str_value<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -99,10 +101,83 @@ where
     deserializer.deserialize_str(StrValueVisitor(PhantomData))
 }
 
-/// Turns a failed check into the deserializer's error, keeping the
-/// [`ApiError`] for the extractor.
+/// Turns a failed check into the deserializer's error, carrying the
+/// [`ApiError`] in a [`ValueError`].
 fn value_error<E: de::Error>(error: ApiError) -> E {
-    E::custom(stash_value_error(error))
+    E::custom(ValueError(error))
+}
+
+/// The codes a typed value fails with.
+const VALUE_CODES: [ErrorCode; 5] = [
+    ErrorCode::InvalidHashValue,
+    ErrorCode::InvalidDomainName,
+    ErrorCode::InvalidIpAddress,
+    ErrorCode::InvalidUrl,
+    ErrorCode::MaximumBatchSizeExceeded,
+];
+
+/// Marks the alternate form of a [`ValueError`]. Messages never hold it:
+/// every echo escapes control characters.
+const MARK: char = '\u{0}';
+
+/// The message a typed value hands to `de::Error::custom`.
+///
+/// Its plain form (`{}`) is the error's message. Its alternate form
+/// (`{:#}`) is `MARK code MARK message`, from which [`recover`] rebuilds the
+/// error: the crate's wrapper deserializer's error type formats every
+/// custom message that way to find out whether a value raised it. A message
+/// of another type is told apart because its two forms do not differ in
+/// that way, so input echoed by someone else's error cannot pass for one.
+pub(crate) struct ValueError(pub(crate) ApiError);
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            write!(f, "{MARK}{}{MARK}{}", self.0.code(), self.0.message())
+        } else {
+            f.write_str(self.0.message())
+        }
+    }
+}
+
+/// The [`ApiError`] a typed value passed to `de::Error::custom`, when
+/// `message` is a [`ValueError`].
+pub(crate) fn recover(message: &dyn fmt::Display) -> Option<ApiError> {
+    let token = format!("{message:#}");
+    let (code, text) = token.strip_prefix(MARK)?.split_once(MARK)?;
+    let code = code.parse::<ErrorCode>().ok()?;
+    let plain = message.to_string();
+    (VALUE_CODES.contains(&code) && plain == text && !text.contains(MARK))
+        .then(|| ApiError::trusted(code, plain))
+}
+
+/// The [`ApiError`] of a typed value recognised by its message alone.
+///
+/// Only for axum's own extractors, whose rejections keep nothing but the
+/// text of the deserializer's error: the five templates of the values
+/// ("Hash value {hash} is invalid.", …) are matched and the error rebuilt
+/// with the same constructor, so the echoed part is escaped and cut again.
+/// At worst a request's own input picks the code of its own response.
+pub(crate) fn from_message(text: &str) -> Option<ApiError> {
+    let between = |prefix: &str, suffix: &str| text.strip_prefix(prefix)?.strip_suffix(suffix);
+    if let Some(hash) = between("Hash value ", " is invalid.") {
+        return Some(ApiError::invalid_hash(hash));
+    }
+    if let Some(domain) = between("Domain name ", " is invalid.") {
+        return Some(ApiError::invalid_domain(domain));
+    }
+    if let Some(ip) = between("IP address ", " is invalid.") {
+        return Some(ApiError::invalid_ip(ip));
+    }
+    if let Some(url) = between("URL ", " is invalid.") {
+        return Some(ApiError::invalid_url(url));
+    }
+    let numbers = between("Maximum batch size exceeded. Received: ", ".")?;
+    let (received, allowed) = numbers.split_once(", allowed: ")?;
+    Some(ApiError::maximum_batch_size_exceeded(
+        received.parse().ok()?,
+        allowed.parse().ok()?,
+    ))
 }
 
 struct StrValueVisitor<T>(PhantomData<fn() -> T>);
@@ -167,79 +242,47 @@ use string_value_impls;
 
 #[cfg(test)]
 mod tests {
-    use crate::error::take_value_error;
-    use crate::{Batch, DomainName, ErrorCode, FileHash, HttpUrl, IpAddress, Sha1Hash};
+    use super::{from_message, recover, ValueError};
+    use crate::{ApiError, ErrorCode};
 
     #[test]
-    fn a_failed_check_keeps_its_error_for_the_extractor() {
-        let _ = take_value_error();
-        let error = serde_json::from_str::<FileHash>(r#""xyz""#).unwrap_err();
-        let kept = take_value_error().expect("the hash kept its error");
-        assert_eq!(kept.code(), ErrorCode::InvalidHashValue);
-        assert_eq!(kept.message(), "Hash value xyz is invalid.");
-        assert!(error.to_string().starts_with(kept.message()));
-        assert!(take_value_error().is_none(), "taking empties the slot");
+    fn a_value_error_is_recovered_from_its_message_type_only() {
+        let error = ApiError::invalid_hash("xyz");
+        let recovered = recover(&ValueError(error)).expect("recovered");
+        assert_eq!(recovered.code(), ErrorCode::InvalidHashValue);
+        assert_eq!(recovered.message(), "Hash value xyz is invalid.");
+        // The same text from anything else is only text.
+        assert!(recover(&"Hash value xyz is invalid.").is_none());
+        assert!(recover(&"\u{0}InvalidHashValue\u{0}Hash value xyz is invalid.").is_none());
+        // A value error of a code no value has is not one.
+        assert!(recover(&ValueError(ApiError::not_found())).is_none());
     }
 
     #[test]
-    fn each_value_keeps_its_own_code() {
-        /// A JSON text, whether deserializing it fails, and the code kept.
-        type Case = (&'static str, fn(&str) -> bool, ErrorCode);
+    fn serde_json_used_directly_keeps_the_message() {
+        let error = serde_json::from_str::<crate::FileHash>(r#""xyz""#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Hash value xyz is invalid. at line 1 column 5"
+        );
+    }
 
-        let _ = take_value_error();
-        let cases: [Case; 5] = [
+    #[test]
+    fn the_five_templates_are_recognised_in_text() {
+        for (text, code) in [
+            ("Hash value x is invalid.", ErrorCode::InvalidHashValue),
+            ("Domain name x is invalid.", ErrorCode::InvalidDomainName),
+            ("IP address x is invalid.", ErrorCode::InvalidIpAddress),
+            ("URL x is invalid.", ErrorCode::InvalidUrl),
             (
-                r#""a_b.com""#,
-                |j| serde_json::from_str::<DomainName>(j).is_err(),
-                ErrorCode::InvalidDomainName,
-            ),
-            (
-                r#""1.2.3""#,
-                |j| serde_json::from_str::<IpAddress>(j).is_err(),
-                ErrorCode::InvalidIpAddress,
-            ),
-            (
-                r#""ftp://x""#,
-                |j| serde_json::from_str::<HttpUrl>(j).is_err(),
-                ErrorCode::InvalidUrl,
-            ),
-            (
-                r#""d41d8cd98f00b204e9800998ecf8427e""#,
-                |j| serde_json::from_str::<Sha1Hash>(j).is_err(),
-                ErrorCode::InvalidHashValue,
-            ),
-            (
-                "[1, 2, 3]",
-                |j| serde_json::from_str::<Batch<u8, 2>>(j).is_err(),
+                "Maximum batch size exceeded. Received: 4, allowed: 3.",
                 ErrorCode::MaximumBatchSizeExceeded,
             ),
-        ];
-        for (json, fails, code) in cases {
-            assert!(fails(json), "{json}");
-            assert_eq!(take_value_error().map(|e| e.code()), Some(code), "{json}");
+        ] {
+            let error = from_message(text).expect(text);
+            assert_eq!((error.code(), error.message()), (code, text));
         }
-    }
-
-    #[test]
-    fn a_type_error_keeps_nothing() {
-        let _ = take_value_error();
-        assert!(serde_json::from_str::<FileHash>("5").is_err());
-        assert!(serde_json::from_str::<Batch<u8, 2>>(r#""x""#).is_err());
-        assert!(take_value_error().is_none());
-    }
-
-    #[test]
-    fn the_error_in_a_nested_body_field_is_kept() {
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct Indicator {
-            #[serde(rename = "IndicatorValue")]
-            value: DomainName,
-        }
-        let _ = take_value_error();
-        let json = r#"[{"IndicatorValue": "ok.example"}, {"IndicatorValue": "-bad"}]"#;
-        assert!(serde_json::from_str::<Batch<Indicator, 10>>(json).is_err());
-        let kept = take_value_error().expect("kept");
-        assert_eq!(kept.message(), "Domain name -bad is invalid.");
+        assert!(from_message("invalid digit found in string").is_none());
+        assert!(from_message("Maximum batch size exceeded. Received: x, allowed: 3.").is_none());
     }
 }

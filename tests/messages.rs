@@ -1,0 +1,256 @@
+//! Every message is escaped and bounded, and names no Rust type: serde's
+//! texts for enums, tuple and unit structs, variants and `NonZero*` become
+//! JSON words (issue 10, items 5c and 7).
+#![cfg(feature = "axum")]
+
+mod common;
+
+use std::num::{NonZeroI8, NonZeroU32};
+
+use axum::routing::post;
+use axum::Router;
+use common::{post_json, send};
+use defender_errors::extract::Json;
+use defender_errors::{ApiError, DefenderErrorLayer, ErrorCode};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(tag = "Type")]
+#[allow(dead_code)]
+enum InternalTarget {
+    Ip { address: String },
+    Url { link: String },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "T", content = "C")]
+#[allow(dead_code)]
+enum AdjacentTarget {
+    Ip(String),
+    Url(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum UntaggedTarget {
+    Number(u32),
+    Pair(u32, u32),
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PairStruct(u32, u32);
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct UnitStruct;
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+enum Shape {
+    Point(u32, u32),
+    Circle { radius: u32 },
+    Empty,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Body {
+    internal: Option<InternalTarget>,
+    adjacent: Option<AdjacentTarget>,
+    untagged: Option<UntaggedTarget>,
+    pair: Option<PairStruct>,
+    unit: Option<UnitStruct>,
+    shape: Option<Shape>,
+    count: Option<NonZeroU32>,
+    delta: Option<NonZeroI8>,
+    tuple: Option<(u8, u8)>,
+}
+
+fn app() -> Router {
+    Router::new()
+        .route("/body", post(|Json(_): Json<Body>| async { "ok" }))
+        .layer(DefenderErrorLayer::new())
+}
+
+async fn assert_rejected(body: &str, code: &str, message: &str) {
+    send(&app(), post_json("/body", body.to_owned()))
+        .await
+        .assert_envelope(400, code, message);
+}
+
+#[tokio::test]
+async fn internally_and_adjacently_tagged_enums_are_objects() {
+    assert_rejected(
+        r#"{"Internal": 5}"#,
+        "InvalidInput",
+        "Invalid input Internal: expected an object, found integer `5`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Internal": {"Type": "Bogus"}}"#,
+        "InvalidInput",
+        "Invalid input Internal.Type: unknown value `Bogus`, expected `Ip` or `Url`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Internal": {}}"#,
+        "MissingRequiredParameter",
+        "Parameter Internal.Type is missing.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Adjacent": 5}"#,
+        "InvalidInput",
+        "Invalid input Adjacent: expected an object, found integer `5`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Adjacent": {"T": "Ip", "C": 5}}"#,
+        "InvalidInput",
+        "Invalid input Adjacent.C: expected a string, found integer `5`.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_untagged_enum_that_matches_nothing_says_so_without_its_name() {
+    assert_rejected(
+        r#"{"Untagged": "x"}"#,
+        "InvalidInput",
+        "Invalid input Untagged: the value matches none of the accepted forms.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tuple_and_unit_structs_and_variants_are_arrays_and_null() {
+    assert_rejected(
+        r#"{"Pair": 5}"#,
+        "InvalidInput",
+        "Invalid input Pair: expected an array, found integer `5`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Pair": [1]}"#,
+        "InvalidInput",
+        "Invalid input Pair: expected an array of 2 elements, found an array of 1 element.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Unit": 5}"#,
+        "InvalidInput",
+        "Invalid input Unit: expected null, found integer `5`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Shape": {"Point": 5}}"#,
+        "InvalidInput",
+        "Invalid input Shape.Point: expected an array, found integer `5`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Shape": {"Point": [1]}}"#,
+        "InvalidInput",
+        "Invalid input Shape.Point: expected an array of 2 elements, found an array of 1 element.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Shape": {"Circle": 5}}"#,
+        "InvalidInput",
+        "Invalid input Shape.Circle: expected an object, found integer `5`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Shape": "Point"}"#,
+        "InvalidInput",
+        "Invalid input Shape.Point: expected an array, found a string.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Shape": "Bogus"}"#,
+        "InvalidInput",
+        "Invalid input Shape: unknown value `Bogus`, expected one of `Point`, `Circle`, `Empty`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Tuple": [1]}"#,
+        "InvalidInput",
+        "Invalid input Tuple: expected an array of 2 elements, found an array of 1 element.",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn nonzero_integers_say_their_range() {
+    assert_rejected(
+        r#"{"Count": 0}"#,
+        "InvalidInput",
+        "Invalid input Count: expected an integer from 1 to 4294967295, found integer `0`.",
+    )
+    .await;
+    assert_rejected(
+        r#"{"Delta": 0}"#,
+        "InvalidInput",
+        "Invalid input Delta: expected a nonzero integer from -128 to 127, found integer `0`.",
+    )
+    .await;
+}
+
+#[test]
+fn every_constructor_that_takes_text_escapes_and_bounds_it() {
+    let long = format!("a\nb\r\u{1b}[31m{}", "x".repeat(5000));
+    let escaped_head = "a\\nb\\r\\u{1b}[31m";
+    let cases = [
+        (ApiError::new(ErrorCode::BadRequest, long.clone()), ""),
+        (ApiError::bad_request(long.clone()), ""),
+        (
+            ApiError::invalid_request_body(&long),
+            "Invalid request body. ",
+        ),
+        (ApiError::invalid_input(&long), "Invalid input "),
+        (ApiError::missing_parameter(&long), "Parameter "),
+        (ApiError::invalid_hash(&long), "Hash value "),
+        (ApiError::disallowed_operation(&long), ""),
+        (ApiError::resource_not_found(&long), "Resource "),
+    ];
+    for (error, template_head) in cases {
+        let message = error.message();
+        assert!(
+            message.starts_with(&format!("{template_head}{escaped_head}")),
+            "{message}"
+        );
+        assert!(!message.chars().any(char::is_control), "{message}");
+        // The variable part is 256 characters; the rest is the template.
+        let variable = message[template_head.len()..]
+            .chars()
+            .take_while(|c| *c != '…');
+        assert_eq!(variable.count(), 255, "{message}");
+        assert!(message.chars().count() <= 256 + 30, "{message}");
+    }
+    // OData details hold a description of the crate's own and one echo.
+    let error = ApiError::odata(&long);
+    assert!(error
+        .message()
+        .starts_with(&format!("Invalid OData URI query {escaped_head}")));
+    assert!(!error.message().chars().any(char::is_control));
+    assert_eq!(
+        error.message().chars().count(),
+        "Invalid OData URI query .".len() + 512
+    );
+}
+
+#[test]
+fn short_clean_text_is_kept_as_it_is() {
+    assert_eq!(
+        ApiError::new(ErrorCode::BadRequest, "Machine is offline").message(),
+        "Machine is offline"
+    );
+    assert_eq!(ApiError::bad_request("tab\there").message(), "tab\\there");
+    assert_eq!(
+        ApiError::invalid_request_body("").message(),
+        "Invalid request body."
+    );
+}
