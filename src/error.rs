@@ -312,7 +312,7 @@ impl ApiError {
     }
 
     /// The complete response: status, `Content-Type`, `x-ms-error-code`,
-    /// `Retry-After` where set, and the envelope.
+    /// `Retry-After` and `retry-after-ms` where set, and the envelope.
     ///
     /// `target` is the id of the request being handled when a
     /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) is polling it on
@@ -340,6 +340,11 @@ impl ApiError {
         );
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+            // Azure SDKs read `retry-after-ms` before `Retry-After`.
+            headers.insert(
+                HeaderName::from_static("retry-after-ms"),
+                HeaderValue::from(seconds.saturating_mul(1000)),
+            );
         }
     }
 

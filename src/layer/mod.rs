@@ -84,6 +84,7 @@ mod future;
 #[allow(clippy::module_inception)]
 mod layer;
 mod service;
+pub(crate) mod span;
 
 pub use self::body::ResponseBody;
 pub use self::future::ResponseFuture;
