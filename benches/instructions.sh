@@ -48,7 +48,10 @@ declare -A per
 for ansi in "${ansis[@]}"; do
     for path in "${paths[@]}"; do
         for stack in "${stacks[@]}"; do
-            if [ "$stack" = bare ] && [ "$path" = /panic ]; then continue; fi
+            # Only the stacks that catch panics answer /panic.
+            if [ "$path" = /panic ]; then
+                case $stack in bare | route-noop | trace-only | trace-request-id) continue ;; esac
+            fi
             a=$(count "$ansi" "$stack" "$path" $small)
             b=$(count "$ansi" "$stack" "$path" $large)
             per[$ansi$stack$path]=$(( (b - a) / (large - small) ))

@@ -244,3 +244,33 @@ async fn adopting_the_tower_http_request_id_can_be_turned_off() {
     assert_ne!(reply.request_id(), client);
     assert_eq!(reply.body, reply.request_id().as_bytes());
 }
+
+#[tokio::test]
+async fn make_request_span_records_a_well_formed_client_request_id() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.subscriber());
+    let app = integrated(DefenderErrorLayer::new());
+    let client = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+    let request = Request::get("/fail")
+        .header("x-ms-client-request-id", client)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let reply = send(&app, request).await;
+    assert_eq!(reply.header("x-ms-client-request-id"), client);
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].fields["client_request_id"], client);
+    let events = capture.events();
+    let errors = error_events(&events);
+    assert_eq!(errors[0].fields["client_request_id"], client);
+
+    capture.clear();
+    let request = Request::get("/work")
+        .header("x-ms-client-request-id", "not ok")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let reply = send(&app, request).await;
+    assert!(!reply.headers.contains_key("x-ms-client-request-id"));
+    assert!(!capture.spans()[0].fields.contains_key("client_request_id"));
+}

@@ -117,7 +117,6 @@ impl Stack {
 
 /// Evaluates `$body` with `$service` bound to the service of `$stack`
 /// (each stack has its own type).
-
 macro_rules! with_stack {
     ($stack:expr, |$service:ident| $body:expr) => {
         match $stack {
