@@ -1,13 +1,18 @@
-//! Parsing and checking a 10-clause `$filter`, and a whole query string.
+//! Parsing and checking a 10-clause `$filter` and a whole query string;
+//! and the worst request the default limits accept: the costliest filter
+//! of at most `DEFAULT_MAX_FILTER_LENGTH` characters, parsed, checked and
+//! evaluated, against the 10-clause filter in the same run.
 //!
-//! Run with `cargo bench --bench odata`.
+//! Run with `cargo bench --features odata --bench odata`.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use defender_errors::odata::{
     parse_filter, Capabilities as C, ODataQuery, PropertyType as T, Schema,
+    DEFAULT_MAX_FILTER_LENGTH,
 };
+use serde_json::{json, Value};
 
 const FILTER: &str = "healthStatus eq 'Active' and lastSeen gt 2024-01-01T00:00:00Z \
     and riskScore in ('Medium', 'High') and startswith(tolower(computerDnsName), 'web') \
@@ -43,6 +48,93 @@ fn schema() -> Schema {
         .build()
 }
 
+/// The costliest filter the default limits accept: lambdas cannot nest,
+/// so the most work per item is one `all` whose predicate holds as many
+/// clauses as fit, each true for every member (so none short-circuits)
+/// and each lower-casing the member (an allocation and a copy).
+fn worst_filter() -> String {
+    const CLAUSE: &str = "contains(tolower(t), 'tag')";
+    let mut filter = String::from("machineTags/all(t: ");
+    filter.push_str(CLAUSE);
+    // The closing parenthesis must fit too.
+    while filter.len() + " and ".len() + CLAUSE.len() < DEFAULT_MAX_FILTER_LENGTH {
+        filter.push_str(" and ");
+        filter.push_str(CLAUSE);
+    }
+    filter.push(')');
+    filter
+}
+
+/// A machine with `tags` tags of 20 characters.
+fn machine(tags: usize) -> Value {
+    let tags: Vec<String> = (0..tags).map(|i| format!("Tag-{i:016}")).collect();
+    json!({
+        "computerDnsName": "web01.contoso.com", "healthStatus": "Active",
+        "riskScore": "High", "lastSeen": "2024-03-01T10:00:00Z", "rbacGroupId": 7,
+        "exposureScore": 1.5, "isAadJoined": true,
+        "aadDeviceId": "8b8e7e1a-43a4-4a4a-9d5b-1a2b3c4d5e6f",
+        "machineTags": tags, "osPlatform": "Windows10"
+    })
+}
+
+/// As a browser sends it: every byte outside the unreserved set
+/// percent-encoded, three characters each.
+fn percent_encoded(text: &str) -> String {
+    let mut encoded = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    encoded
+}
+
+fn worst(c: &mut Criterion) {
+    let schema = schema();
+    let worst = worst_filter();
+    let expr = parse_filter(&schema, &worst).unwrap();
+    let ten = parse_filter(&schema, FILTER).unwrap();
+    let (m10, m100) = (machine(10), machine(100));
+    assert!(expr.matches(&schema, &m10) && expr.matches(&schema, &m100));
+    println!(
+        "worst filter: {} characters, {} clauses",
+        worst.len(),
+        worst.matches(" and ").count() + 1
+    );
+
+    c.bench_function("worst $filter: parse and check", |b| {
+        b.iter(|| parse_filter(&schema, black_box(&worst)).unwrap())
+    });
+    c.bench_function(
+        "10-clause $filter: evaluate one machine with 10 tags",
+        |b| b.iter(|| ten.matches(&schema, black_box(&m10))),
+    );
+    c.bench_function("worst $filter: evaluate one machine with 10 tags", |b| {
+        b.iter(|| expr.matches(&schema, black_box(&m10)))
+    });
+    c.bench_function("worst $filter: evaluate one machine with 100 tags", |b| {
+        b.iter(|| expr.matches(&schema, black_box(&m100)))
+    });
+
+    // The whole request: a query string of about 12 KB (within a 16 KB
+    // URL), parsed, checked and applied to a page of 100 machines.
+    let raw = format!("$filter={}&$top=100", percent_encoded(&worst));
+    println!("worst query string: {} bytes", raw.len());
+    assert!(raw.len() < 16 * 1024);
+    let machines: Vec<Value> = (0..100).map(|_| machine(10)).collect();
+    c.bench_function(
+        "worst query string: parse, check and page 100 machines with 10 tags",
+        |b| {
+            b.iter(|| {
+                let query = ODataQuery::parse(&schema, Some(black_box(&raw))).unwrap();
+                query.page(&machines)
+            })
+        },
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let schema = schema();
     assert!(parse_filter(&schema, FILTER).is_ok());
@@ -58,5 +150,5 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, worst);
 criterion_main!(benches);

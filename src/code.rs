@@ -121,6 +121,11 @@ error_codes! {
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "The request body is too large.";
     /// 415 (extension): the request's `Content-Type` is missing or not supported.
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "The request content type is not supported.";
+    /// 431 (extension): the request's header fields are too many or too large.
+    RequestHeaderFieldsTooLarge => REQUEST_HEADER_FIELDS_TOO_LARGE, "The request header fields are too large.";
+    /// 501 (extension): the request uses a transfer coding the server does
+    /// not implement (anything but `chunked`).
+    NotImplemented => NOT_IMPLEMENTED, "The request uses a transfer coding the server does not implement.";
     /// 503 (extension): the service is overloaded (sent with `Retry-After`).
     ServiceUnavailable => SERVICE_UNAVAILABLE, "The service is temporarily unavailable.";
     /// 504 (extension): the handler exceeded the server's time limit.
@@ -148,6 +153,8 @@ impl ErrorCode {
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::InvalidRequestBody,
             429 => ErrorCode::TooManyRequests,
+            431 => ErrorCode::RequestHeaderFieldsTooLarge,
+            501 => ErrorCode::NotImplemented,
             503 => ErrorCode::ServiceUnavailable,
             504 => ErrorCode::GatewayTimeout,
             500..=999 => ErrorCode::InternalServerError,

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use http::{Response, StatusCode};
 
-use crate::tracking::{self, TrackingId};
+use crate::tracking::TrackingId;
 use crate::ErrorCode;
 
 /// The header that carries the error code (Microsoft REST API guidelines).
@@ -40,9 +40,10 @@ pub const MAX_ECHO_CHARS: usize = 256;
 ///
 /// As a response (with the `axum` feature through `IntoResponse`, or
 /// [`ApiError::into_http_response`]) its body is
-/// `{"error":{"code":…,"message":…,"target":…}}`. Inside the layer `target`
-/// is the request's [`TrackingId`]; outside it, a fresh id, so the envelope
-/// is always complete.
+/// `{"error":{"code":…,"message":…,"target":…}}`. Behind the layer `target`
+/// is the request's [`TrackingId`]: the layer writes it, from the error the
+/// response carries in its extensions. Outside any layer it is a fresh id,
+/// so the envelope is always complete.
 #[derive(Clone)]
 pub struct ApiError {
     code: ErrorCode,
@@ -237,22 +238,27 @@ impl ApiError {
     }
 
     /// `TooManyRequests`: "Rate limit exceeded. Retry after {seconds}
-    /// seconds.", sent with `Retry-After: {seconds}`.
+    /// seconds." ("1 second." for one), sent with `Retry-After: {seconds}`.
     pub fn too_many_requests(retry_after_seconds: u64) -> Self {
         Self::new(
             ErrorCode::TooManyRequests,
-            format!("Rate limit exceeded. Retry after {retry_after_seconds} seconds."),
+            format!(
+                "Rate limit exceeded. Retry after {}.",
+                Seconds(retry_after_seconds)
+            ),
         )
         .with_retry_after(retry_after_seconds)
     }
 
     /// `ServiceUnavailable`: "The service is temporarily unavailable. Retry
-    /// after {seconds} seconds.", sent with `Retry-After: {seconds}`.
+    /// after {seconds} seconds." ("1 second." for one), sent with
+    /// `Retry-After: {seconds}`.
     pub fn service_unavailable(retry_after_seconds: u64) -> Self {
         Self::new(
             ErrorCode::ServiceUnavailable,
             format!(
-                "The service is temporarily unavailable. Retry after {retry_after_seconds} seconds."
+                "The service is temporarily unavailable. Retry after {}.",
+                Seconds(retry_after_seconds)
             ),
         )
         .with_retry_after(retry_after_seconds)
@@ -314,20 +320,17 @@ impl ApiError {
     /// The complete response: status, `Content-Type`, `x-ms-error-code`,
     /// `Retry-After` and `retry-after-ms` where set, and the envelope.
     ///
-    /// `target` is the id of the request being handled when a
-    /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) is polling it on
-    /// this thread, else a fresh id. The error travels on in the response's
-    /// extensions so the layer can log it and correct `target` if needed.
+    /// Only a [`DefenderErrorLayer`](crate::DefenderErrorLayer) knows the
+    /// request's [`TrackingId`], so the body is rendered here with a fresh
+    /// id, complete even where no layer is in front. The error travels on in
+    /// the response's extensions; the layer takes it from there, logs it and
+    /// renders the envelope again with the request's id as `target`.
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
-        let target = tracking::current().unwrap_or_else(TrackingId::new_v4);
-        let body = self.to_json(target);
+        let body = self.to_json(TrackingId::new_v4());
         let mut response = Response::new(B::from(body));
         *response.status_mut() = self.status();
         self.write_headers(response.headers_mut());
-        response.extensions_mut().insert(Rendered {
-            error: self,
-            target,
-        });
+        response.extensions_mut().insert(Rendered(self));
         response
     }
 
@@ -361,14 +364,23 @@ impl ApiError {
     }
 }
 
-/// An error response's [`ApiError`] and the `target` its body was rendered
-/// with, carried in the response's extensions: the marker by which the layer
-/// knows its own envelopes without reading bodies.
-#[derive(Clone)]
-pub(crate) struct Rendered {
-    pub(crate) error: ApiError,
-    pub(crate) target: TrackingId,
+/// A number of seconds in words: "1 second", "2 seconds".
+struct Seconds(u64);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 second"),
+            n => write!(f, "{n} seconds"),
+        }
+    }
 }
+
+/// An error response's [`ApiError`], carried in the response's extensions:
+/// the marker by which the layer knows its own envelopes without reading
+/// bodies, and the error it renders again with the request's id.
+#[derive(Clone)]
+pub(crate) struct Rendered(pub(crate) ApiError);
 
 /// Renders an error and its sources as one line: `outer: inner: innermost`.
 pub(crate) fn display_chain(error: &(dyn StdError + 'static)) -> String {

@@ -49,6 +49,7 @@
 //! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
 //! | `tower-http` | yes | `trace::MakeRequestSpan` for `TraceLayer`; adopting tower-http's `RequestId` |
 //! | `opentelemetry` | no | the tracking id is the OpenTelemetry trace id (see `otel`) |
+//! | `odata` | no | the `odata` module: `$filter` and the other OData query options, parsed, checked and applied |
 //!
 //! Without `axum` the layer works around any `Service<http::Request<B>>`
 //! (a hyper `service_fn`, for example) and [`ApiError`] converts into an
@@ -58,7 +59,10 @@
 mod code;
 mod error;
 pub mod extract;
+pub mod head;
 pub mod layer;
+#[cfg(feature = "odata")]
+#[cfg_attr(docsrs, doc(cfg(feature = "odata")))]
 pub mod odata;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
@@ -71,6 +75,7 @@ pub mod value;
 
 pub use self::code::{ErrorCode, UnknownErrorCode};
 pub use self::error::{echo, ApiError, ERROR_CODE_HEADER, MAX_ECHO_CHARS};
+pub use self::head::RequestHeadLayer;
 pub use self::layer::{DefenderErrorLayer, Passthrough};
 pub use self::tracking::{
     IdSource, MakeTrackingId, MakeUuidV4, TrackingId, CLIENT_REQUEST_ID_HEADER,

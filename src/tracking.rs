@@ -273,34 +273,3 @@ pub(crate) fn header_value(text: &str) -> HeaderValue {
     });
     HeaderValue::from_maybe_shared(bytes).expect("a hyphenated UUID is a valid header value")
 }
-
-thread_local! {
-    static CURRENT: std::cell::Cell<Option<TrackingId>> = const { std::cell::Cell::new(None) };
-}
-
-/// The id of the request whose service call or future is being polled on this
-/// thread, if a layer is polling one.
-///
-/// [`ApiError`](crate::ApiError) reads it when it turns into a response, so
-/// an error built inside a handler carries the right `target` the first time
-/// and the layer need not render it again.
-pub(crate) fn current() -> Option<TrackingId> {
-    CURRENT.with(|c| c.get())
-}
-
-/// Makes `id` the current id until the guard drops, then restores the
-/// previous one (layers may nest).
-pub(crate) struct CurrentGuard(Option<TrackingId>);
-
-impl CurrentGuard {
-    pub(crate) fn enter(id: TrackingId) -> Self {
-        CurrentGuard(CURRENT.with(|c| c.replace(Some(id))))
-    }
-}
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        let previous = self.0;
-        CURRENT.with(|c| c.set(previous));
-    }
-}

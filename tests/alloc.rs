@@ -153,13 +153,14 @@ fn allocations_the_layer_adds_per_request() {
         "success path: {mean} on average"
     );
 
-    // Error path, no subscriber: the same two. The handler's envelope is
-    // rendered once, with the request's id, and the layer passes it on.
-    // Bound measured when this test was written.
+    // Error path, no subscriber: the same two, and the envelope the layer
+    // renders with the request's id (only the layer knows it; the body the
+    // handler rendered with a fresh id is dropped). Bound measured when
+    // this test was written.
     let (typical, mean) = added("/error", false);
-    assert!(typical <= 2, "error path: {typical} allocations added");
+    assert!(typical <= 3, "error path: {typical} allocations added");
     assert!(
-        mean <= 2.0 + 2.0 / 28.0 + 1e-9,
+        mean <= 3.0 + 2.0 / 28.0 + 1e-9,
         "error path: {mean} on average"
     );
 
@@ -170,5 +171,5 @@ fn allocations_the_layer_adds_per_request() {
     let (typical, _) = added("/ok", true);
     assert!(typical <= 6, "success path with fmt: {typical} added");
     let (typical, _) = added("/error", true);
-    assert!(typical <= 6, "error path with fmt: {typical} added");
+    assert!(typical <= 7, "error path with fmt: {typical} added");
 }

@@ -181,6 +181,18 @@ fn table() -> Vec<(ErrorCode, u16, ApiError, &'static str)> {
             "The request content type is not supported.",
         ),
         (
+            RequestHeaderFieldsTooLarge,
+            431,
+            ApiError::from_code(RequestHeaderFieldsTooLarge),
+            "The request header fields are too large.",
+        ),
+        (
+            NotImplemented,
+            501,
+            ApiError::from_code(NotImplemented),
+            "The request uses a transfer coding the server does not implement.",
+        ),
+        (
             ServiceUnavailable,
             503,
             ApiError::service_unavailable(7),
@@ -238,7 +250,7 @@ async fn retry_after_goes_with_too_many_requests_and_service_unavailable() {
 
 #[test]
 fn codes_spell_parse_and_serialize_as_the_table_says() {
-    assert_eq!(ErrorCode::ALL.len(), 27);
+    assert_eq!(ErrorCode::ALL.len(), 29);
     for code in ErrorCode::ALL {
         assert_eq!(code.to_string(), code.as_str());
         assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(*code));
@@ -275,8 +287,9 @@ fn statuses_map_to_the_code_of_their_class() {
         (418, BadRequest),
         (422, InvalidRequestBody),
         (429, TooManyRequests),
+        (431, RequestHeaderFieldsTooLarge),
         (500, InternalServerError),
-        (501, InternalServerError),
+        (501, NotImplemented),
         (502, InternalServerError),
         (503, ServiceUnavailable),
         (504, GatewayTimeout),
@@ -373,4 +386,24 @@ fn api_error_exposes_its_parts() {
     assert!(std::error::Error::source(&err).is_some());
     assert_eq!(ApiError::too_many_requests(3).retry_after(), Some(3));
     assert_eq!(ApiError::from(ErrorCode::Forbidden).message(), "Forbidden.");
+}
+
+#[test]
+fn one_second_is_singular() {
+    assert_eq!(
+        ApiError::too_many_requests(1).message(),
+        "Rate limit exceeded. Retry after 1 second."
+    );
+    assert_eq!(
+        ApiError::too_many_requests(2).message(),
+        "Rate limit exceeded. Retry after 2 seconds."
+    );
+    assert_eq!(
+        ApiError::service_unavailable(1).message(),
+        "The service is temporarily unavailable. Retry after 1 second."
+    );
+    assert_eq!(
+        ApiError::service_unavailable(0).message(),
+        "The service is temporarily unavailable. Retry after 0 seconds."
+    );
 }

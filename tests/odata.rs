@@ -1,6 +1,7 @@
 //! The OData module through its public API: the `$filter` language, the
 //! other system query options, query-string decoding, evaluation, and the
 //! axum extractor behind `DefenderErrorLayer`.
+#![cfg(feature = "odata")]
 
 use std::sync::LazyLock;
 
@@ -138,7 +139,7 @@ const FILTERS: &[Case] = &[
     ),
     (
         "machineTags/any(t: machineTags/any(u: u eq t))",
-        Ok("machineTags/any(t: machineTags/any(u: u eq t))"),
+        Err("'any' on 'machineTags' at position 19 is inside the predicate of 'any' on 'machineTags' at position 0; lambdas cannot be nested, join them with 'and' or 'or' instead"),
     ),
     (
         "machineTags/any(t: t eq 'a' or t eq 'b') and riskScore eq 'High'",
@@ -246,6 +247,14 @@ const FILTERS: &[Case] = &[
     (
         "machineTags/any(t: t eq 'x') and t eq 'y'",
         Err("unknown property 't' at position 33; 't' is a lambda variable and exists only inside its any/all"),
+    ),
+    (
+        "machineTags/any(t: machineTags/all(u: u ne t))",
+        Err("'all' on 'machineTags' at position 19 is inside the predicate of 'any' on 'machineTags' at position 0; lambdas cannot be nested, join them with 'and' or 'or' instead"),
+    ),
+    (
+        "machineTags/all(t: t eq 'x' or not machineTags/any())",
+        Err("'any' on 'machineTags' at position 35 is inside the predicate of 'all' on 'machineTags' at position 0; lambdas cannot be nested, join them with 'and' or 'or' instead"),
     ),
     (
         "machineTags/any(t: machineTags/any(t: t eq 'x'))",
@@ -557,6 +566,62 @@ fn echoed_input_is_cut_and_escaped() {
     );
 }
 
+#[test]
+fn rendering_escapes_control_characters_in_literals() {
+    let expr = parse_filter(
+        schema(),
+        "id eq 'a\r\nINFO forged\u{1b}[31m' or id in ('it''s', '\u{0}\t')",
+    )
+    .unwrap();
+    let rendered = expr.to_string();
+    assert_eq!(
+        rendered,
+        "(id eq 'a\\r\\nINFO forged\\u{1b}[31m') or (id in ('it''s', '\\0\\t'))"
+    );
+    assert!(!rendered.chars().any(char::is_control));
+    let Expr::Or(operands) = &expr else {
+        panic!("{expr:?}")
+    };
+    let Expr::Compare { right, .. } = &operands[0] else {
+        panic!("{expr:?}")
+    };
+    assert_eq!(right.to_string(), "'a\\r\\nINFO forged\\u{1b}[31m'");
+}
+
+/// Reproduction 4 of issue 10: 32 nested lambdas over one collection cost
+/// k^32 evaluations per item. Nesting is refused when the filter is
+/// checked, before any item is read (the evaluator's own tests bound the
+/// work of every filter that is accepted).
+#[test]
+fn nested_lambdas_are_refused_before_evaluation() {
+    let depth = 32;
+    let mut filter = String::new();
+    for i in 0..depth {
+        filter.push_str(&format!("machineTags/any(v{i}: "));
+    }
+    filter.push_str(&format!("v{} eq 'nomatch'", depth - 1));
+    filter.push_str(&")".repeat(depth));
+    // The issue's filter had this shape and 688 characters: well within
+    // the default length limit.
+    assert_eq!(filter.len(), 710);
+    assert_eq!(
+        parse_filter(schema(), &filter).unwrap_err().message(),
+        odata_message(
+            "$filter",
+            "'any' on 'machineTags' at position 20 is inside the predicate of 'any' on 'machineTags' at position 0; lambdas cannot be nested, join them with 'and' or 'or' instead"
+        )
+    );
+    // Two levels are refused as well: the cost of the second is per member
+    // of the first.
+    assert!(parse_filter(schema(), "machineTags/any(a: machineTags/any(b: b eq a))").is_err());
+    // What nesting would express is written with `and`/`or`.
+    assert!(parse_filter(
+        schema(),
+        "machineTags/any(a: a eq 'x') and machineTags/all(b: b ne 'y')"
+    )
+    .is_ok());
+}
+
 // ---------------------------------------------------------------------------
 // The other options and the query string.
 
@@ -599,16 +664,7 @@ fn all_options_together() {
     assert_eq!(query.skip(), Some(200));
     assert_eq!(
         query.order_by(),
-        [
-            OrderBy {
-                property: "lastSeen".into(),
-                descending: true
-            },
-            OrderBy {
-                property: "id".into(),
-                descending: false
-            },
-        ]
+        [OrderBy::desc("lastSeen"), OrderBy::asc("id"),]
     );
     assert_eq!(query.select(), ["id", "computerDnsName"]);
     assert_eq!(query.expand(), ["evidence"]);
@@ -1084,6 +1140,21 @@ mod through_axum {
         assert_odata_error(
             "/api/machines?$Top=5",
             "Invalid OData URI query unknown system query option '$Top'; did you mean '$top'? Option names are case-sensitive.",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn nested_lambdas_are_a_400_envelope() {
+        let mut filter = String::new();
+        for i in 0..32 {
+            filter.push_str(&format!("machineTags/any(v{i}:%20"));
+        }
+        filter.push_str("v31%20eq%20%27nomatch%27");
+        filter.push_str(&")".repeat(32));
+        assert_odata_error(
+            &format!("/api/machines?$filter={filter}"),
+            "Invalid OData URI query $filter: 'any' on 'machineTags' at position 20 is inside the predicate of 'any' on 'machineTags' at position 0; lambdas cannot be nested, join them with 'and' or 'or' instead.",
         )
         .await;
     }

@@ -164,8 +164,27 @@ proptest! {
             };
             prop_assert_eq!(reply.status, expected);
             assert_well_formed(&reply);
-            let code: ErrorCode = reply.header("x-ms-error-code").parse().unwrap();
-            prop_assert_eq!(code, ErrorCode::from_status(status));
+            // The contract's table, written out here rather than asked of
+            // `ErrorCode::from_status`, the function under test.
+            let expected_code = match status.as_u16() {
+                401 => "Unauthorized",
+                403 => "Forbidden",
+                404 => "NotFound",
+                405 => "MethodNotAllowed",
+                406 => "NotAcceptable",
+                408 => "RequestTimeout",
+                413 => "PayloadTooLarge",
+                415 => "UnsupportedMediaType",
+                422 => "InvalidRequestBody",
+                429 => "TooManyRequests",
+                431 => "RequestHeaderFieldsTooLarge",
+                501 => "NotImplemented",
+                503 => "ServiceUnavailable",
+                504 => "GatewayTimeout",
+                400..=499 => "BadRequest",
+                _ => "InternalServerError",
+            };
+            prop_assert_eq!(reply.header("x-ms-error-code"), expected_code);
         }
     }
 }

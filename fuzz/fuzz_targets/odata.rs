@@ -3,8 +3,9 @@
 //!
 //! Invariants: nothing panics; every error is `ODataError` with a bounded,
 //! control-free message and a well-formed envelope; an accepted filter
-//! renders as text that is accepted again, renders the same way (a fixed
-//! point), and selects the same items; an accepted query can be applied.
+//! renders without control characters, and (when it holds none) as text
+//! that is accepted again, renders the same way (a fixed point), and
+//! selects the same items; an accepted query can be applied.
 
 #![no_main]
 
@@ -92,6 +93,15 @@ fn filter(text: &str) {
         }
     };
     let rendered = expr.to_string();
+    assert!(
+        !rendered.chars().any(char::is_control),
+        "{text:?} renders with a control character: {rendered:?}"
+    );
+    if text.chars().any(char::is_control) {
+        // Only a string literal can hold one, and it renders escaped: the
+        // rendering is for logs and no longer reads back as the same literal.
+        return;
+    }
     let again = match parse_filter(&SCHEMA, &rendered) {
         Ok(again) => again,
         Err(err) if is_limit_error(err.message()) => return,

@@ -7,22 +7,26 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Buf;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::response::Parts;
 use http::{Response, StatusCode};
+use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::BoxError;
 use tracing::Level;
 
+use super::plain::{self, plain_error};
 use super::{Passthrough, ResponseBody};
 use crate::error::Rendered;
-use crate::tracking::{CurrentGuard, TrackingId, CLIENT_REQUEST_ID_HEADER};
+use crate::tracking::{TrackingId, CLIENT_REQUEST_ID_HEADER};
 use crate::{ApiError, ErrorCode};
 
 pin_project! {
     /// The response future of [`DefenderError`](super::DefenderError).
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F, B> {
         #[pin]
-        kind: Kind<F>,
+        kind: Kind<F, B>,
         span: tracing::Span,
         request: RequestContext,
     }
@@ -30,9 +34,12 @@ pin_project! {
 
 pin_project! {
     #[project = KindProj]
-    enum Kind<F> {
+    enum Kind<F, B> {
         Inner { #[pin] future: F },
         Failed { failure: Option<Failure> },
+        // A plain error response whose text is being read, at most
+        // `plain::MAX_TEXT_BYTES` of it.
+        Reading { #[pin] body: B, parts: Option<Parts>, text: Option<Vec<u8>> },
     }
 }
 
@@ -61,7 +68,7 @@ pub(crate) enum Failure {
     Panic(Box<dyn Any + Send>),
 }
 
-impl<F> ResponseFuture<F> {
+impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn new(future: F, span: tracing::Span, request: RequestContext) -> Self {
         ResponseFuture {
             kind: Kind::Inner { future },
@@ -81,85 +88,149 @@ impl<F> ResponseFuture<F> {
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F>
+impl<F, B, E> Future for ResponseFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
     E: Into<BoxError>,
+    B: Body,
 {
     type Output = Result<Response<ResponseBody<B>>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let _entered = this.span.enter();
         let request = this.request;
-        let response = match this.kind.project() {
-            KindProj::Inner { future } => {
-                let polled = {
-                    let _current = CurrentGuard::enter(request.id);
-                    catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
-                };
-                match polled {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(Ok(response))) => finish(response, request),
-                    Ok(Poll::Ready(Err(error))) => fail(Failure::Error(error.into()), request),
-                    Err(payload) => fail(Failure::Panic(payload), request),
+        loop {
+            let response = match this.kind.as_mut().project() {
+                KindProj::Inner { future } => {
+                    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                        Ok(Poll::Pending) => return Poll::Pending,
+                        Ok(Poll::Ready(Ok(response))) => match finish(response, request) {
+                            Finished::Response(response) => response,
+                            Finished::ReadText(parts, body) => {
+                                this.kind.set(Kind::Reading {
+                                    body,
+                                    parts: Some(parts),
+                                    text: Some(Vec::new()),
+                                });
+                                continue;
+                            }
+                        },
+                        Ok(Poll::Ready(Err(error))) => fail(Failure::Error(error.into()), request),
+                        Err(payload) => fail(Failure::Panic(payload), request),
+                    }
                 }
-            }
-            KindProj::Failed { failure } => fail(
-                failure.take().expect("future polled after completion"),
-                request,
-            ),
-        };
-        #[cfg(feature = "opentelemetry")]
-        crate::otel::record_response(this.span, response.status());
-        Poll::Ready(Ok(response))
+                KindProj::Failed { failure } => fail(
+                    failure.take().expect("future polled after completion"),
+                    request,
+                ),
+                KindProj::Reading { body, parts, text } => {
+                    if read_text(body, text, cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let parts = parts.take().expect("future polled after completion");
+                    let text = text.as_deref().and_then(plain::text_of);
+                    rewrite_plain(parts, text, request)
+                }
+            };
+            #[cfg(feature = "opentelemetry")]
+            crate::otel::record_response(this.span, response.status());
+            return Poll::Ready(Ok(response));
+        }
     }
 }
 
+/// Reads the start of a plain body into `text`, up to
+/// [`plain::MAX_TEXT_BYTES`]; a body that fails (or panics) leaves `None`.
+fn read_text<B: Body>(
+    mut body: Pin<&mut B>,
+    text: &mut Option<Vec<u8>>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    while let Some(buffer) = text.as_mut().filter(|t| t.len() < plain::MAX_TEXT_BYTES) {
+        let frame = match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll_frame(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(None)) => break,
+            Ok(Poll::Ready(Some(Ok(frame)))) => frame,
+            Ok(Poll::Ready(Some(Err(_)))) | Err(_) => {
+                *text = None;
+                break;
+            }
+        };
+        if let Ok(mut data) = frame.into_data() {
+            while data.has_remaining() && buffer.len() < plain::MAX_TEXT_BYTES {
+                let chunk = data.chunk();
+                let take = chunk.len().min(plain::MAX_TEXT_BYTES - buffer.len());
+                buffer.extend_from_slice(&chunk[..take]);
+                data.advance(take);
+            }
+        }
+    }
+    Poll::Ready(())
+}
+
+/// What [`finish`] did with a response.
+enum Finished<B> {
+    Response(Response<ResponseBody<B>>),
+    /// A plain `text/plain` error response: its text is read first.
+    ReadText(Parts, B),
+}
+
 /// Passes a response on: successes untouched, error responses as envelopes.
-fn finish<B>(mut response: Response<B>, request: &mut RequestContext) -> Response<ResponseBody<B>> {
+fn finish<B: Body>(mut response: Response<B>, request: &mut RequestContext) -> Finished<B> {
     if response.status().as_u16() < 400 {
         set_id_header(response.headers_mut(), request);
-        return response.map(ResponseBody::inner);
+        return Finished::Response(response.map(ResponseBody::inner));
     }
 
     let (mut parts, body) = response.into_parts();
-    let body = if let Some(Rendered { error, target }) = parts.extensions.remove::<Rendered>() {
-        // One of ours: its headers are written; fix `target` if it was
-        // rendered outside this request's poll.
+    let body = if let Some(Rendered(error)) = parts.extensions.remove::<Rendered>() {
+        // One of ours: its headers are written, but only this layer knows
+        // the request's id, so the envelope is rendered again with it.
+        drop(body);
         parts.status = error.status();
         log(&error, parts.status, request);
-        if target == request.id && !request.head {
-            ResponseBody::inner(body)
-        } else {
-            envelope_body(&error, request)
-        }
+        envelope_body(&error, request)
     } else if !request.rewrite_plain || parts.extensions.get::<Passthrough>().is_some() {
         let error = ApiError::from_code(ErrorCode::from_status(parts.status));
         log(&error, parts.status, request);
         ResponseBody::inner(body)
+    } else if plain::is_text(&parts.headers) && !body.is_end_stream() {
+        return Finished::ReadText(parts, body);
     } else {
         drop(body);
-        let error = plain_error(parts.status, &parts.headers);
-        if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
-            parts.status = StatusCode::BAD_REQUEST;
-        } else if parts.status.as_u16() >= 600 {
-            // Not a status of HTTP: send the code's own.
-            parts.status = error.status();
-        }
-        for name in [
-            header::CONTENT_TYPE,
-            header::CONTENT_LENGTH,
-            header::CONTENT_ENCODING,
-            header::CONTENT_RANGE,
-            header::TRANSFER_ENCODING,
-        ] {
-            parts.headers.remove(name);
-        }
-        error.write_headers(&mut parts.headers);
-        log(&error, parts.status, request);
-        envelope_body(&error, request)
+        return Finished::Response(rewrite_plain(parts, None, request));
     };
+    set_id_header(&mut parts.headers, request);
+    Finished::Response(Response::from_parts(parts, body))
+}
+
+/// The envelope that replaces a plain error response; `text` is the start
+/// of its body when that is `text/plain`.
+fn rewrite_plain<B>(
+    mut parts: Parts,
+    text: Option<&str>,
+    request: &mut RequestContext,
+) -> Response<ResponseBody<B>> {
+    let error = plain_error(parts.status, &parts.headers, text);
+    if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
+        parts.status = StatusCode::BAD_REQUEST;
+    } else if parts.status.as_u16() >= 600 {
+        // Not a status of HTTP: send the code's own.
+        parts.status = error.status();
+    }
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::CONTENT_RANGE,
+        header::TRANSFER_ENCODING,
+    ] {
+        parts.headers.remove(name);
+    }
+    error.write_headers(&mut parts.headers);
+    log(&error, parts.status, request);
+    let body = envelope_body(&error, request);
     set_id_header(&mut parts.headers, request);
     Response::from_parts(parts, body)
 }
@@ -193,32 +264,6 @@ fn classify(error: BoxError, overload_retry_after: u64) -> ApiError {
         next = e.source();
     }
     ApiError::internal(error)
-}
-
-/// The envelope of a plain error response with `status`.
-fn plain_error(status: StatusCode, headers: &HeaderMap) -> ApiError {
-    let code = ErrorCode::from_status(status);
-    let retry_after = || {
-        headers
-            .get(header::RETRY_AFTER)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<u64>()
-            .ok()
-    };
-    match code {
-        ErrorCode::TooManyRequests => retry_after()
-            .map(ApiError::too_many_requests)
-            .unwrap_or(ApiError::from_code(code)),
-        ErrorCode::ServiceUnavailable => retry_after()
-            .map(ApiError::service_unavailable)
-            .unwrap_or(ApiError::from_code(code)),
-        ErrorCode::InternalServerError => {
-            ApiError::from_code(code).with_cause(format!("inner service responded {status}"))
-        }
-        _ => ApiError::from_code(code),
-    }
 }
 
 fn envelope_body<B>(error: &ApiError, request: &RequestContext) -> ResponseBody<B> {

@@ -13,7 +13,8 @@
 //!    [`without_span`](DefenderErrorLayer::without_span), tower-http's
 //!    `TraceLayer` makes that span instead: see [`crate::trace`]);
 //! 3. rewrites the outcome: an [`ApiError`](crate::ApiError) response keeps
-//!    its envelope (with the request's id as `target`); any other response
+//!    its code and message, and the layer renders its envelope with the
+//!    request's id as `target` (only the layer knows it); any other response
 //!    with a status of 400 or more becomes the envelope for its status; an
 //!    inner error (a timeout, an overloaded service, anything else) and a
 //!    panic become 504, 503 and 500 envelopes;
@@ -26,6 +27,26 @@
 //!
 //! A 429 or 503 envelope carries `retry-after-ms` beside `Retry-After`
 //! (Azure SDKs read the former first).
+//!
+//! # Plain error responses
+//!
+//! A plain (non-envelope) error response says little the layer can read:
+//! its status, its headers and its body. The layer reads the body only when
+//! it is `text/plain`, and then at most 1,028 bytes:
+//!
+//! - axum's own extractor rejections are plain text with a fixed opening
+//!   per kind; they get the codes the crate's extractors give the same
+//!   failures (a JSON syntax error is `InvalidRequestBody` with serde_json's
+//!   description and position, a bad query or path value `InvalidInput`, a
+//!   body over the limit `PayloadTooLarge`, a 422 `InvalidRequestBody` sent
+//!   as 400);
+//! - any other `text/plain` 4xx, such as `(StatusCode::CONFLICT, "Machine is
+//!   offline")`, is a message for the client: it becomes the envelope's
+//!   `message`, control characters escaped and cut to 256 characters (a 429
+//!   with `Retry-After` keeps the table's message with the seconds);
+//! - a 5xx body is never sent: its text is logged as the error's cause;
+//! - an empty body, another content type or text that is not UTF-8 gives
+//!   the code's general message.
 //!
 //! The wrapped service's error type is [`Infallible`](std::convert::Infallible),
 //! so fallible tower middleware (timeouts, load shedding, concurrency
@@ -87,6 +108,7 @@ mod body;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
+mod plain;
 mod service;
 pub(crate) mod span;
 

@@ -11,7 +11,7 @@ use tower_service::Service;
 use super::future::{Failure, RequestContext, ResponseFuture};
 use super::layer::Config;
 use super::{span, DefenderErrorLayer, ResponseBody};
-use crate::tracking::{self, CurrentGuard, MakeTrackingId, MakeUuidV4};
+use crate::tracking::{self, MakeTrackingId, MakeUuidV4};
 
 /// The service [`DefenderErrorLayer`] wraps around an inner service. See the
 /// [module docs](crate::layer).
@@ -82,10 +82,11 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Error: Into<BoxError>,
     M: MakeTrackingId,
+    ResBody: http_body::Body,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = Infallible;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         if self.not_ready.is_some() {
@@ -146,7 +147,6 @@ where
         }
         let called = {
             let _entered = span.enter();
-            let _current = CurrentGuard::enter(id);
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         };
         match called {

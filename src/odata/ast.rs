@@ -5,12 +5,21 @@
 //! renders a node in canonical OData syntax with every compound operand in
 //! parentheses, which makes the tree's shape visible:
 //! `a eq 1 and b eq 2 or c` renders as `((a eq 1) and (b eq 2)) or c`.
+//!
+//! The rendering is safe to log: control characters in string literals
+//! are written escaped (`\n`, `\r`, `\u{1b}`), so a filter cannot forge log
+//! lines. For a tree the parser made, the rendering's length is bounded by
+//! the filter's, which
+//! [`Schema::max_filter_length`](super::Schema::max_filter_length) limits:
+//! rendering adds at most parentheses, spaces and escapes. A literal holding
+//! a control character therefore does not render back to the same literal.
 
 use std::fmt::{self, Write as _};
 
 use uuid::Uuid;
 
 /// A `$filter` expression.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// A literal value: `'Active'`, `42`, `2024-01-01T00:00:00Z`, `null`.
@@ -193,6 +202,7 @@ impl fmt::Display for Expr {
 }
 
 /// A comparison operator.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompareOp {
     /// `eq`
@@ -248,6 +258,7 @@ impl fmt::Display for CompareOp {
 }
 
 /// A built-in function.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
     /// `startswith(string, prefix)`: boolean.
@@ -308,6 +319,7 @@ impl fmt::Display for Function {
 }
 
 /// The two lambda operators.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LambdaKind {
     /// `any`: some member satisfies the predicate.
@@ -326,6 +338,7 @@ impl fmt::Display for LambdaKind {
 }
 
 /// A literal value.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
     /// `null`
@@ -376,10 +389,13 @@ impl fmt::Display for Literal {
             }
             Literal::String(s) => {
                 f.write_char('\'')?;
-                for part in s.split_inclusive('\'') {
-                    f.write_str(part)?;
-                    if part.ends_with('\'') {
-                        f.write_char('\'')?;
+                for c in s.chars() {
+                    match c {
+                        '\'' => f.write_str("''")?,
+                        // A raw line break or escape sequence in a log line
+                        // could forge another line or recolour a terminal.
+                        c if c.is_control() => write!(f, "{}", c.escape_debug())?,
+                        c => f.write_char(c)?,
                     }
                 }
                 f.write_char('\'')

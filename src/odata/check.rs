@@ -1,5 +1,6 @@
 //! Type-checks a parsed `$filter` against a [`Schema`].
 
+use std::cell::Cell;
 use std::fmt;
 
 use super::ast::{CompareOp, Expr, Function, LambdaKind, Literal};
@@ -104,7 +105,11 @@ impl fmt::Display for Described<'_, '_> {
 /// filterable, every operator gets operands of fitting types, and the whole
 /// is a boolean.
 pub(crate) fn check(expr: &Expr, schema: &Schema) -> Result<()> {
-    let checker = Checker { schema, root: expr };
+    let checker = Checker {
+        schema,
+        root: expr,
+        enclosing_lambda: Cell::new(None),
+    };
     let ty = checker.ty(expr)?;
     if ty != Ty::Boolean {
         fail!(
@@ -119,10 +124,13 @@ pub(crate) fn check(expr: &Expr, schema: &Schema) -> Result<()> {
 struct Checker<'s, 'e> {
     schema: &'s Schema,
     root: &'e Expr,
+    /// The lambda whose predicate is being checked: its operator, its
+    /// collection and its position.
+    enclosing_lambda: Cell<Option<(LambdaKind, &'e str, usize)>>,
 }
 
-impl<'s> Checker<'s, '_> {
-    fn ty(&self, expr: &Expr) -> Result<Ty<'s>> {
+impl<'s, 'e> Checker<'s, 'e> {
+    fn ty(&self, expr: &'e Expr) -> Result<Ty<'s>> {
         Ok(match expr {
             Expr::Literal { value, .. } => Ty::of_literal(value),
             Expr::Property { name, pos } => self.property(name, *pos)?,
@@ -226,6 +234,13 @@ impl<'s> Checker<'s, '_> {
                         ty.with_article()
                     );
                 }
+                if let Some((outer_kind, outer, outer_pos)) = self.enclosing_lambda.get() {
+                    fail!(
+                        "'{kind}' on '{}' at position {pos} is inside the predicate of '{outer_kind}' on '{}' at position {outer_pos}; lambdas cannot be nested, join them with 'and' or 'or' instead",
+                        echo(collection),
+                        echo(outer)
+                    );
+                }
                 if let Some((variable, body)) = predicate {
                     if self.schema.property(variable).is_some() {
                         fail!(
@@ -234,7 +249,11 @@ impl<'s> Checker<'s, '_> {
                             echo(collection)
                         );
                     }
-                    let body_ty = self.ty(body)?;
+                    self.enclosing_lambda
+                        .set(Some((*kind, collection.as_str(), *pos)));
+                    let body_ty = self.ty(body);
+                    self.enclosing_lambda.set(None);
+                    let body_ty = body_ty?;
                     if body_ty != Ty::Boolean {
                         let which = match kind {
                             LambdaKind::Any => "any",

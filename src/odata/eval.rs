@@ -8,6 +8,12 @@
 //! not fit the schema's type all read as `null`, which no comparison but
 //! `eq null` matches. `and`, `or` and `not` follow OData's three-valued
 //! logic, and an item matches when its filter is `true`.
+//!
+//! The work is linear: a node is evaluated at most once per item, or once
+//! per member of the collection when it sits in a lambda's predicate. The
+//! checker refuses a lambda inside another lambda's predicate, so no node
+//! is evaluated more than `max(1, members)` times, and a filter of `n`
+//! nodes costs at most `n × max(1, members)` steps per item.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -167,6 +173,9 @@ type Bindings<'e, 'a> = Vec<(&'e str, &'a Value)>;
 struct Evaluator<'a, R: ?Sized> {
     schema: &'a Schema,
     item: &'a R,
+    /// How many nodes were evaluated: the tests' measure of work.
+    #[cfg(test)]
+    steps: std::cell::Cell<usize>,
 }
 
 impl<'a, R: Record + ?Sized> Evaluator<'a, R> {
@@ -192,6 +201,8 @@ impl<'a, R: Record + ?Sized> Evaluator<'a, R> {
     where
         'e: 'a,
     {
+        #[cfg(test)]
+        self.steps.set(self.steps.get() + 1);
         match expr {
             Expr::Literal { value, .. } => literal(value),
             Expr::Property { name, .. } => self.property(name),
@@ -304,7 +315,12 @@ impl Expr {
     /// [`ODataQuery::parse`]: super::ODataQuery::parse
     /// [`parse_filter`]: super::parse_filter
     pub fn matches<R: Record + ?Sized>(&self, schema: &Schema, item: &R) -> bool {
-        let evaluator = Evaluator { schema, item };
+        let evaluator = Evaluator {
+            schema,
+            item,
+            #[cfg(test)]
+            steps: std::cell::Cell::new(0),
+        };
         evaluator.truth(self, &mut Vec::new()) == Some(true)
     }
 }
@@ -326,5 +342,84 @@ pub(crate) fn compare_by<R: Record + ?Sized>(
         (Val::Null, _) => Ordering::Less,
         (_, Val::Null) => Ordering::Greater,
         _ => order(&x, &y).unwrap_or(Ordering::Equal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::{Evaluator, Expr};
+    use crate::odata::{parse_filter, Capabilities as C, PropertyType as T, Schema};
+
+    fn schema() -> Schema {
+        Schema::builder()
+            .property("id", T::String, C::ALL)
+            .property("machineTags", T::StringCollection, C::FILTER)
+            .build()
+    }
+
+    /// The nodes of a tree.
+    fn nodes(expr: &Expr) -> usize {
+        1 + match expr {
+            Expr::Not { operand, .. } => nodes(operand),
+            Expr::And(operands) | Expr::Or(operands) => operands.iter().map(nodes).sum(),
+            Expr::Compare { left, right, .. } => nodes(left) + nodes(right),
+            Expr::In { operand, items, .. } => {
+                nodes(operand) + items.iter().map(nodes).sum::<usize>()
+            }
+            Expr::Call { args, .. } => args.iter().map(nodes).sum(),
+            Expr::Lambda {
+                predicate: Some((_, body)),
+                ..
+            } => nodes(body),
+            _ => 0,
+        }
+    }
+
+    /// The steps evaluating `expr` on `item` takes.
+    fn steps(expr: &Expr, schema: &Schema, item: &Value) -> usize {
+        let evaluator = Evaluator {
+            schema,
+            item,
+            steps: std::cell::Cell::new(0),
+        };
+        evaluator.truth(expr, &mut Vec::new());
+        evaluator.steps.get()
+    }
+
+    #[test]
+    fn evaluation_costs_at_most_nodes_times_members() {
+        let schema = schema();
+        let filters = [
+            "machineTags/any(t: t eq 'nomatch')",
+            "machineTags/all(t: t ne 'a' and t ne 'b' and startswith(t, 'tag') and tolower(t) in ('x', 'y', 'z'))",
+            "machineTags/any(t: t eq 'a') or machineTags/all(u: u ne 'b') or machineTags/any(v: contains(v, 'x'))",
+            "not (machineTags/any(t: t eq 'x' or t eq 'y' or t eq 'z')) and machineTags/any()",
+            "id eq 'm1' or machineTags/all(t: t ne id)",
+        ];
+        for members in [0, 1, 3, 500] {
+            let tags: Vec<String> = (0..members).map(|i| format!("tag{i}")).collect();
+            let item = json!({"id": "m1", "machineTags": tags});
+            for filter in filters {
+                let expr = parse_filter(&schema, filter).unwrap();
+                let bound = nodes(&expr) * members.max(1);
+                let taken = steps(&expr, &schema, &item);
+                assert!(
+                    taken <= bound,
+                    "{filter} on {members} members took {taken} steps, more than {bound}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bound_is_reached_by_a_predicate_false_for_every_member() {
+        let schema = schema();
+        let expr = parse_filter(&schema, "machineTags/any(t: t eq 'nomatch')").unwrap();
+        let tags: Vec<String> = (0..100).map(|i| format!("tag{i}")).collect();
+        let item = json!({"machineTags": tags});
+        // The lambda once, then its comparison and both operands per member.
+        assert_eq!(steps(&expr, &schema, &item), 1 + 100 * 3);
     }
 }

@@ -42,7 +42,16 @@
 //! | membership | `severity in ('High', 'Medium')` |
 //! | literals | `'it''s'`, `42`, `-1.5`, `true`, `false`, `null`, `2024-01-01T00:00:00Z`, `2024-01-01`, GUIDs |
 //! | functions | `startswith endswith contains` (boolean), `tolower toupper` (string) |
-//! | lambdas | `machineTags/any(tag: tag eq 'Prod')`, `machineTags/all(t: startswith(t, 'x'))`, `machineTags/any()` |
+//! | lambdas | `machineTags/any(tag: tag eq 'Prod')`, `machineTags/all(t: startswith(t, 'x'))`, `machineTags/any()`; not nested |
+//!
+//! A lambda may not appear inside another lambda's predicate: nested
+//! lambdas over a collection of `k` members cost `k` to the power of the
+//! nesting per item, so `machineTags/any(a: machineTags/any(b: …))` is
+//! refused when the filter is checked, with an `ODataError` naming both
+//! lambdas and their positions. What nesting would express is written with
+//! `and`/`or` (`machineTags/any(a: a eq 'x') and machineTags/all(b: b ne
+//! 'y')`). With that rule, evaluating a filter of `n` nodes costs at most
+//! `n × max(1, members)` steps per item.
 //!
 //! Keywords, function names and property names are case-sensitive; a name
 //! that differs from a known one only in case is reported with the right

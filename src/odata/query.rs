@@ -73,12 +73,31 @@ pub fn parse_filter(schema: &Schema, filter: &str) -> Result<Expr, ApiError> {
 }
 
 /// One key of `$orderby`.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderBy {
     /// The property.
     pub property: String,
     /// Whether the order is descending (`desc`); ascending is the default.
     pub descending: bool,
+}
+
+impl OrderBy {
+    /// Ascending by `property`.
+    pub fn asc(property: impl Into<String>) -> Self {
+        OrderBy {
+            property: property.into(),
+            descending: false,
+        }
+    }
+
+    /// Descending by `property`.
+    pub fn desc(property: impl Into<String>) -> Self {
+        OrderBy {
+            property: property.into(),
+            descending: true,
+        }
+    }
 }
 
 impl fmt::Display for OrderBy {

@@ -21,6 +21,7 @@ pub const DEFAULT_MAX_FILTER_LENGTH: usize = 4096;
 pub const MAX_FILTER_DEPTH_CEILING: usize = 256;
 
 /// The type of a property.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PropertyType {
     /// A string (`Edm.String`), compared with string literals.

@@ -1,16 +1,18 @@
 //! The Defender-like API as an axum [`Router`]: routes, authentication,
 //! rate limits, and the middleware stack around them.
 //!
-//! This module is the root of the example's library part: it declares its
-//! siblings with `#[path]`, so a test can include the whole API with
-//! `#[path = "../examples/defender_api/app.rs"] mod app;` and serve
-//! [`app`] on a port of its own, or run [`serve`], graceful shutdown
+//! The crate is a library plus a binary (`src/main.rs`), so its tests can
+//! serve [`app`] on a port of their own, or run [`serve()`], graceful shutdown
 //! included, exactly as `main` does.
 //!
 //! # The stack, outside in
 //!
 //! ```text
 //! DefenderErrorLayer   envelope, tracking id, request span, panics -> 500
+//! RequestHeadLayer     header limits (431), duplicate Authorization,
+//!                      Content-Type, Content-Length or Host, bad Host (400),
+//!                      unknown transfer coding (501), declared body over
+//!                      the limit (413, before any 100 Continue)
 //! Timeout              handler time limit -> 504 GatewayTimeout
 //! LoadShed             refuse at once when ...
 //! ConcurrencyLimit     ... this many requests are in flight -> 503 ServiceUnavailable
@@ -25,6 +27,10 @@
 //! The stack is one service in front of the whole router (installed as the
 //! outer router's fallback service), so the concurrency limit counts every
 //! request, not each route's own.
+//!
+//! [`serve()`] runs the stack on hyper-util's connection builder, with the
+//! header, idle and shutdown timeouts of [`Config`]; see the [`serve`
+//! module](mod@serve).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,45 +46,55 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use defender_errors::extract::Query;
-use defender_errors::{ApiError, DefenderErrorLayer, ErrorCode};
+use defender_errors::{ApiError, DefenderErrorLayer, ErrorCode, RequestHeadLayer};
 use http::header::ACCEPT;
 use http::HeaderMap;
 use http_body::Frame;
 use serde_json::{json, Value};
 use tower::ServiceBuilder;
 
-#[path = "alerts.rs"]
 mod alerts;
-#[path = "auth.rs"]
-pub(crate) mod auth;
-#[path = "intel.rs"]
+pub mod auth;
 mod intel;
-#[path = "limits.rs"]
-pub(crate) mod limits;
-#[path = "listing.rs"]
+pub mod limits;
 mod listing;
-#[path = "machines.rs"]
 mod machines;
-#[path = "store.rs"]
-pub(crate) mod store;
+pub mod serve;
+mod store;
 
-pub(crate) use self::limits::RateLimits;
+pub use self::limits::RateLimits;
+pub use self::serve::serve;
 
 /// The largest request body accepted: 1 MiB.
-pub(crate) const BODY_LIMIT: usize = 1 << 20;
+pub const BODY_LIMIT: usize = 1 << 20;
 
 /// How the server is run.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct Config {
     /// A request that has not been answered after this long is 504.
-    pub(crate) handler_timeout: Duration,
+    pub handler_timeout: Duration,
     /// A request body not received completely after this long is 408.
     /// Keep it shorter than `handler_timeout`, which covers reading too.
-    pub(crate) body_timeout: Duration,
+    pub body_timeout: Duration,
     /// Requests handled at once; more are refused with 503.
-    pub(crate) max_concurrency: usize,
+    pub max_concurrency: usize,
     /// The per-token rate limits.
-    pub(crate) rate_limits: RateLimits,
+    pub rate_limits: RateLimits,
+    /// At most this many request header fields; more are 431.
+    pub max_header_fields: usize,
+    /// At most this many bytes of request header fields (each counted as
+    /// name, value and 32 bytes, as HTTP/2 counts); more are 431.
+    pub max_header_bytes: usize,
+    /// An HTTP/1 request head must arrive within this long, from the
+    /// connection's opening or the end of the previous response; a
+    /// connection's first bytes too. Slower connections are closed.
+    pub header_timeout: Duration,
+    /// Once the server has written on a connection, a connection on which
+    /// no byte moves for this long is closed. Keep it above
+    /// `handler_timeout`.
+    pub idle_timeout: Duration,
+    /// On shutdown, requests in flight get this long to finish.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -88,19 +104,24 @@ impl Default for Config {
             body_timeout: Duration::from_secs(2),
             max_concurrency: 512,
             rate_limits: RateLimits::DEFENDER,
+            max_header_fields: 100,
+            max_header_bytes: 16 * 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
 
 /// What handlers share.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub struct AppState {
     store: store::Shared,
     config: Arc<Config>,
 }
 
 /// The whole API, seeded, behind its middleware stack.
-pub(crate) fn app(config: Config) -> Router {
+pub fn app(config: Config) -> Router {
     let state = AppState {
         store: store::Shared::seeded(),
         config: Arc::new(config.clone()),
@@ -166,6 +187,12 @@ pub(crate) fn app(config: Config) -> Router {
 
     let stack = ServiceBuilder::new()
         .layer(DefenderErrorLayer::new())
+        .layer(
+            RequestHeadLayer::new()
+                .max_header_fields(config.max_header_fields)
+                .max_header_bytes(config.max_header_bytes)
+                .max_body_bytes(BODY_LIMIT as u64),
+        )
         .timeout(config.handler_timeout)
         .load_shed()
         .concurrency_limit(config.max_concurrency.max(1))
@@ -177,21 +204,6 @@ pub(crate) fn app(config: Config) -> Router {
         ))
         .service(api);
     Router::new().fallback_service(stack)
-}
-
-/// Serves [`app`] on `listener` until `shutdown` resolves, then stops
-/// accepting connections (the listener is closed) and returns once the
-/// requests in flight have been answered. `main` runs exactly this, with
-/// Ctrl-C or SIGTERM as `shutdown`; `tests/shutdown.rs` runs it with a
-/// signal of its own.
-pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
-    config: Config,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(config))
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// `GET /api/simulate/panic`: a handler bug. The layer answers 500 with an

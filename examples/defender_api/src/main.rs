@@ -8,32 +8,41 @@
 //! section "The example server" lists a `curl` command for every error
 //! code.
 //!
-//! Run with `cargo run --release --example defender_api -- --addr 127.0.0.1:8080`.
+//! Run with `cargo run --release -p defender-api -- --addr 127.0.0.1:8080`.
 //!
 //! ```text
 //! --addr HOST:PORT            where to listen (default 127.0.0.1:8080)
-//! --log-format text|json      log lines on stdout (default text)
+//! --log-format text|json      log lines on stdout (default text; colours only on a terminal)
 //! --handler-timeout-ms N      time limit of a request, 504 after it (default 5000)
 //! --body-timeout-ms N         time limit to receive a body, 408 after it (default 2000)
 //! --max-concurrency N         requests in flight, 503 beyond (default 512)
 //! --rate-limit-scale N        multiply every rate limit by N (default 1)
+//! --header-timeout-ms N       time to send a request head, else the connection closes (default 10000)
+//! --idle-timeout-ms N         a connection with no bytes moving closes after it (default 60000)
+//! --shutdown-timeout-ms N     on Ctrl-C or SIGTERM, time left to requests in flight (default 10000)
+//! --max-header-fields N       request header fields, 431 beyond (default 100)
+//! --max-header-bytes N        bytes of request header fields, 431 beyond (default 16384)
 //! ```
 //!
-//! Ctrl-C (or SIGTERM) stops accepting connections and lets requests in
-//! flight finish.
+//! Ctrl-C (SIGINT) or SIGTERM stops accepting connections, closes idle
+//! ones at once, lets requests in flight finish for up to
+//! `--shutdown-timeout-ms`, then exits with status 0.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
-mod app;
+use defender_api as app;
 
 use app::auth::{ADMIN_TOKEN, READER_TOKEN};
 use app::{Config, RateLimits};
 
 const USAGE: &str = "usage: defender_api [--addr HOST:PORT] [--log-format text|json] \
-[--handler-timeout-ms N] [--body-timeout-ms N] [--max-concurrency N] [--rate-limit-scale N]";
+[--handler-timeout-ms N] [--body-timeout-ms N] [--max-concurrency N] [--rate-limit-scale N] \
+[--header-timeout-ms N] [--idle-timeout-ms N] [--shutdown-timeout-ms N] \
+[--max-header-fields N] [--max-header-bytes N]";
 
 struct Options {
     addr: String,
@@ -58,6 +67,11 @@ fn parse_args() -> Result<Options, String> {
                 .parse::<u64>()
                 .map_err(|_| format!("{flag} takes a whole number, not {value:?}"))
         };
+        let millis = || match number()? {
+            0 => Err(format!("{flag} must be at least 1")),
+            n => Ok(Duration::from_millis(n)),
+        };
+        let count = || number().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         match flag.as_str() {
             "--addr" => options.addr = value.clone(),
             "--log-format" => match value.as_str() {
@@ -65,13 +79,14 @@ fn parse_args() -> Result<Options, String> {
                 "json" => options.json_logs = true,
                 other => return Err(format!("--log-format is text or json, not {other:?}")),
             },
-            "--handler-timeout-ms" => {
-                options.config.handler_timeout = Duration::from_millis(number()?)
-            }
-            "--body-timeout-ms" => options.config.body_timeout = Duration::from_millis(number()?),
-            "--max-concurrency" => {
-                options.config.max_concurrency = usize::try_from(number()?).unwrap_or(usize::MAX)
-            }
+            "--handler-timeout-ms" => options.config.handler_timeout = millis()?,
+            "--body-timeout-ms" => options.config.body_timeout = millis()?,
+            "--max-concurrency" => options.config.max_concurrency = count()?,
+            "--header-timeout-ms" => options.config.header_timeout = millis()?,
+            "--idle-timeout-ms" => options.config.idle_timeout = millis()?,
+            "--shutdown-timeout-ms" => options.config.shutdown_timeout = millis()?,
+            "--max-header-fields" => options.config.max_header_fields = count()?,
+            "--max-header-bytes" => options.config.max_header_bytes = count()?,
             "--rate-limit-scale" => {
                 let scale = u32::try_from(number()?).unwrap_or(u32::MAX);
                 options.config.rate_limits = RateLimits::DEFENDER.scaled(scale.max(1));
@@ -84,8 +99,10 @@ fn parse_args() -> Result<Options, String> {
 
 fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only on a terminal: a file or a pipe gets plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_writer(std::io::stdout);
     if json {
         logs.json()
@@ -97,30 +114,33 @@ fn init_logging(json: bool) {
     }
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM where there is one.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
+/// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are
+/// installed here, before the future is first polled, so a signal that
+/// comes as soon as the server says it is listening is not missed.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        tracing::info!(signal = name, "shutdown requested");
+    })
+}
+
+/// A future that resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("shutdown requested");
+        } else {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: finishing the requests in flight");
+    })
 }
 
 #[tokio::main]
@@ -150,6 +170,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = match shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            eprintln!("cannot listen for shutdown signals: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let addr = listener
         .local_addr()
         .expect("a bound listener has an address");
@@ -158,7 +185,7 @@ async fn main() -> ExitCode {
     println!("        Authorization: Bearer {READER_TOKEN}  (Machine.Read.All, Alert.Read.All, Ti.Read.All)");
     println!("try:    curl -H 'Authorization: Bearer {ADMIN_TOKEN}' http://{addr}/api/machines");
 
-    match app::serve(listener, options.config, shutdown_signal()).await {
+    match app::serve(listener, options.config, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");

@@ -19,9 +19,9 @@ use http::request::Parts;
 use http::HeaderValue;
 
 /// The administrator's token: every permission.
-pub(crate) const ADMIN_TOKEN: &str = "demo-admin";
+pub const ADMIN_TOKEN: &str = "demo-admin";
 /// The reader's token: read permissions only.
-pub(crate) const READER_TOKEN: &str = "demo-reader";
+pub const READER_TOKEN: &str = "demo-reader";
 
 const ADMIN_PERMISSIONS: &[&str] = &[
     MachineReadAll::NAME,
@@ -37,11 +37,11 @@ const READER_PERMISSIONS: &[&str] = &[MachineReadAll::NAME, AlertReadAll::NAME, 
 
 /// Who is calling: the token's identity and its permissions.
 #[derive(Debug, Clone)]
-pub(crate) struct Principal {
+pub struct Principal {
     /// The token, which is also the key of its rate limits.
-    pub(crate) token: &'static str,
+    pub token: &'static str,
     /// The name written as `requestor` / `createdBy`.
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     permissions: &'static [&'static str],
 }
 
@@ -69,7 +69,7 @@ impl Principal {
 
 /// Middleware: resolves `Authorization: Bearer <token>` into a
 /// [`Principal`] in the request's extensions, or answers 401.
-pub(crate) async fn authenticate(mut request: Request, next: Next) -> Response {
+pub async fn authenticate(mut request: Request, next: Next) -> Response {
     let principal = request
         .headers()
         .get(AUTHORIZATION)
@@ -102,14 +102,15 @@ pub(crate) async fn authenticate(mut request: Request, next: Next) -> Response {
 
 /// A permission an endpoint requires, named as in Defender's API
 /// permission list.
-pub(crate) trait Permission {
+pub trait Permission {
+    /// The permission's name, e.g. `Machine.Read.All`.
     const NAME: &'static str;
 }
 
 macro_rules! permissions {
     ($($(#[$doc:meta])* $ty:ident = $name:literal;)*) => {$(
         $(#[$doc])*
-        pub(crate) struct $ty;
+        pub struct $ty;
 
         impl Permission for $ty {
             const NAME: &'static str = $name;
@@ -135,7 +136,7 @@ permissions! {
 }
 
 /// Extractor: the caller, who must hold permission `P`.
-pub(crate) struct Require<P>(pub(crate) Principal, pub(crate) PhantomData<fn() -> P>);
+pub struct Require<P>(pub Principal, pub PhantomData<fn() -> P>);
 
 impl<P: Permission, S: Send + Sync> FromRequestParts<S> for Require<P> {
     type Rejection = ApiError;

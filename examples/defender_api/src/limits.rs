@@ -20,25 +20,25 @@ use super::auth::Principal;
 
 /// The documented limits, in calls per period for each token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RateLimits {
+pub struct RateLimits {
     /// `POST /api/indicators/import`: 30 calls a minute.
-    pub(crate) import_per_minute: u32,
+    pub import_per_minute: u32,
     /// List endpoints: 100 calls a minute...
-    pub(crate) list_per_minute: u32,
+    pub list_per_minute: u32,
     /// ...and 1,500 an hour.
-    pub(crate) list_per_hour: u32,
+    pub list_per_hour: u32,
 }
 
 impl RateLimits {
     /// The limits Defender documents.
-    pub(crate) const DEFENDER: RateLimits = RateLimits {
+    pub const DEFENDER: RateLimits = RateLimits {
         import_per_minute: 30,
         list_per_minute: 100,
         list_per_hour: 1500,
     };
 
     /// Every limit multiplied by `factor` (saturating).
-    pub(crate) fn scaled(self, factor: u32) -> Self {
+    pub fn scaled(self, factor: u32) -> Self {
         RateLimits {
             import_per_minute: self.import_per_minute.saturating_mul(factor),
             list_per_minute: self.list_per_minute.saturating_mul(factor),
@@ -62,14 +62,14 @@ struct TokenQuota {
 
 /// The quotas of one endpoint.
 #[derive(Clone)]
-pub(crate) struct Limiter {
+pub struct Limiter {
     quotas: Arc<[TokenQuota]>,
 }
 
 impl Limiter {
     /// One quota per `(calls, period, "a minute")`: `calls` at once at most,
     /// refilled evenly over `period`. `calls` of 0 is taken as 1.
-    pub(crate) fn new(quotas: &[(u32, Duration, &'static str)]) -> Self {
+    pub fn new(quotas: &[(u32, Duration, &'static str)]) -> Self {
         let quotas = quotas
             .iter()
             .map(|&(calls, period, per)| {
@@ -105,11 +105,7 @@ impl Limiter {
 }
 
 /// Middleware: counts the call against the group's quotas.
-pub(crate) async fn rate_limit(
-    State(limiter): State<Limiter>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn rate_limit(State(limiter): State<Limiter>, request: Request, next: Next) -> Response {
     // `authenticate` runs first, so there is always a principal here.
     let Some(token) = request.extensions().get::<Principal>().map(|p| p.token) else {
         return ApiError::unauthorized().into_response();
