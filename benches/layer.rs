@@ -20,6 +20,7 @@
 //! stack's time per request is reported. Set `INTERLEAVED_ONLY=1` to skip
 //! criterion and print only that table.
 
+#[macro_use]
 #[path = "support/stacks.rs"]
 mod stacks;
 
@@ -115,22 +116,24 @@ fn bench_stack<S, B>(
     }
 }
 
+/// The stacks that catch a handler's panic (in the others it unwinds
+/// through the benchmark).
+const CATCHING: [Stack; 7] = [
+    Stack::Layered,
+    Stack::LayeredDebugSpan,
+    Stack::RouteLayered,
+    Stack::HandBuilt,
+    Stack::RouteQuiet,
+    Stack::Integrated,
+    Stack::IntegratedOneLayer,
+];
+
 /// The groups: (name, path, by `call`, stacks).
 const GROUPS: [(&str, &str, bool, &[Stack]); 4] = [
     ("success-oneshot", "/ok", false, &Stack::ALL),
     ("success-call", "/ok", true, &Stack::ALL),
     ("error-oneshot", "/error", false, &Stack::ALL),
-    (
-        "panic-oneshot",
-        "/panic",
-        false,
-        &[
-            Stack::Layered,
-            Stack::LayeredDebugSpan,
-            Stack::RouteLayered,
-            Stack::HandBuilt,
-        ],
-    ),
+    ("panic-oneshot", "/panic", false, &CATCHING),
 ];
 
 fn output_directory() -> PathBuf {
@@ -162,23 +165,9 @@ fn run_criterion() {
         let mut group = criterion.benchmark_group(group_name);
         for &stack in stacks {
             let name = stack.name();
-            match stack {
-                Stack::Bare => bench_stack(&mut group, name, stacks::bare(), path, by_call),
-                Stack::Layered => bench_stack(&mut group, name, stacks::layered(), path, by_call),
-                Stack::LayeredDebugSpan => bench_stack(
-                    &mut group,
-                    name,
-                    stacks::layered_debug_span(),
-                    path,
-                    by_call,
-                ),
-                Stack::RouteLayered => {
-                    bench_stack(&mut group, name, stacks::route_layered(), path, by_call)
-                }
-                Stack::HandBuilt => {
-                    bench_stack(&mut group, name, stacks::hand_built(), path, by_call)
-                }
-            }
+            with_stack!(stack, |service| bench_stack(
+                &mut group, name, service, path, by_call
+            ));
         }
         group.finish();
     }
@@ -204,17 +193,10 @@ where
 fn interleaved() {
     const ROUNDS: usize = 101;
     const BATCH: u32 = 1_000;
-    let stacks: Vec<(Stack, Send)> = vec![
-        (Stack::Bare, sender(stacks::bare())),
-        (Stack::Layered, sender(stacks::layered())),
-        (
-            Stack::LayeredDebugSpan,
-            sender(stacks::layered_debug_span()),
-        ),
-        (Stack::RouteLayered, sender(stacks::route_layered())),
-        (Stack::HandBuilt, sender(stacks::hand_built())),
-    ];
-    let mut stacks = stacks;
+    let mut stacks: Vec<(Stack, Send)> = Stack::ALL
+        .into_iter()
+        .map(|stack| (stack, with_stack!(stack, |service| sender(service))))
+        .collect();
     println!();
     println!("Interleaved: {ROUNDS} rounds of {BATCH} requests per stack, median ns per request");
     println!();
@@ -227,7 +209,7 @@ fn interleaved() {
         let mut samples = vec![Vec::with_capacity(ROUNDS); stacks.len()];
         for round in 0..=ROUNDS {
             for (i, (stack, send)) in stacks.iter_mut().enumerate() {
-                if path == "/panic" && *stack == Stack::Bare {
+                if path == "/panic" && !CATCHING.contains(stack) {
                     continue;
                 }
                 let start = Instant::now();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load test over real sockets: the bare router, the layer and the hand-built
-# tower-http stack, served one after the other by examples/bench_server.rs
+# tower-http stack, served one after the other by benches/drivers/bench_server.rs
 # in the same run, on a success route and on a 50/50 success/error mix.
 #
 # The server is pinned to core 0 and wrk to core 1 (taskset). Each
@@ -28,9 +28,9 @@ PORT=${PORT:-3917}
 command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 command -v taskset >/dev/null || { apt-get update && apt-get install -y util-linux; }
 
-target_dir=${CARGO_TARGET_DIR:-target}
-cargo build --release --example bench_server >&2
-server="$target_dir/release/examples/bench_server"
+command -v jq >/dev/null || { apt-get update && apt-get install -y jq; }
+. benches/support/build.sh
+server=$(bench_binary bench_server)
 out=$(mktemp -d)
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$out"; }

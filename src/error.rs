@@ -347,7 +347,7 @@ impl ApiError {
     }
 
     /// The complete response: status, `Content-Type`, `x-ms-error-code`,
-    /// `Retry-After` where set, and the envelope.
+    /// `Retry-After` and `retry-after-ms` where set, and the envelope.
     ///
     /// Only a [`DefenderErrorLayer`](crate::DefenderErrorLayer) knows the
     /// request's [`TrackingId`], so the body is rendered here with a fresh
@@ -372,6 +372,11 @@ impl ApiError {
         );
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+            // Azure SDKs read `retry-after-ms` before `Retry-After`.
+            headers.insert(
+                HeaderName::from_static("retry-after-ms"),
+                HeaderValue::from(seconds.saturating_mul(1000)),
+            );
         }
     }
 

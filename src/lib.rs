@@ -47,6 +47,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
+//! | `tower-http` | yes | `trace::MakeRequestSpan` for `TraceLayer`; adopting tower-http's `RequestId` |
+//! | `opentelemetry` | no | the tracking id is the OpenTelemetry trace id (see `otel`) |
 //! | `odata` | no | the `odata` module: `$filter` and the other OData query options, parsed, checked and applied |
 //!
 //! Without `axum` the layer works around any `Service<http::Request<B>>`
@@ -62,6 +64,12 @@ pub mod layer;
 #[cfg(feature = "odata")]
 #[cfg_attr(docsrs, doc(cfg(feature = "odata")))]
 pub mod odata;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod otel;
+#[cfg(feature = "tower-http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-http")))]
+pub mod trace;
 mod tracking;
 pub mod value;
 
@@ -69,7 +77,9 @@ pub use self::code::{ErrorCode, UnknownErrorCode};
 pub use self::error::{echo, ApiError, ERROR_CODE_HEADER, MAX_ECHO_CHARS};
 pub use self::head::RequestHeadLayer;
 pub use self::layer::{DefenderErrorLayer, Passthrough};
-pub use self::tracking::{IdSource, MakeTrackingId, MakeUuidV4, TrackingId};
+pub use self::tracking::{
+    IdSource, MakeTrackingId, MakeUuidV4, TrackingId, CLIENT_REQUEST_ID_HEADER,
+};
 pub use self::value::{
     Batch, DomainName, FileHash, HashKind, HttpUrl, IpAddress, Md5Hash, Sha1Hash, Sha256Hash,
 };

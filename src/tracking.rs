@@ -66,6 +66,35 @@ impl TrackingId {
     /// trace-id or parent-id, as the W3C Trace Context specification
     /// requires.
     pub fn from_traceparent(value: &str) -> Option<Self> {
+        TraceParent::parse(value).map(|tp| TrackingId(tp.trace_id))
+    }
+
+    /// The id a request carries in its extensions, if a
+    /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) put one there.
+    ///
+    /// This is how a `TraceLayer::make_span_with` closure placed inside the
+    /// layer reads the id.
+    pub fn from_request<B>(request: &Request<B>) -> Option<Self> {
+        request.extensions().get::<TrackingId>().copied()
+    }
+}
+
+/// The fields of a well-formed W3C `traceparent` value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TraceParent {
+    pub(crate) trace_id: Uuid,
+    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+    pub(crate) parent_id: u64,
+    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+    pub(crate) flags: u8,
+}
+
+impl TraceParent {
+    /// Parses `version-traceid-parentid-flags` (lower-case hexadecimal);
+    /// `None` for anything malformed, for version `ff` and for an all-zero
+    /// trace-id or parent-id, as the W3C Trace Context specification
+    /// requires.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         let bytes = value.as_bytes();
         // version "-" trace-id "-" parent-id "-" flags; a future version may
         // append "-" and more fields.
@@ -88,20 +117,15 @@ impl TrackingId {
         if version == b"00" && bytes.len() != 55 {
             return None;
         }
-        if parent.iter().all(|&b| b == b'0') {
-            return None;
-        }
-        let uuid = Uuid::try_parse_ascii(trace).ok()?;
-        (!uuid.is_nil()).then_some(TrackingId(uuid))
-    }
-
-    /// The id a request carries in its extensions, if a
-    /// [`DefenderErrorLayer`](crate::DefenderErrorLayer) put one there.
-    ///
-    /// This is how a `TraceLayer::make_span_with` closure placed inside the
-    /// layer reads the id.
-    pub fn from_request<B>(request: &Request<B>) -> Option<Self> {
-        request.extensions().get::<TrackingId>().copied()
+        // All four are lower-case hexadecimal by now.
+        let parent_id = u64::from_str_radix(&value[36..52], 16).ok()?;
+        let flags = u8::from_str_radix(&value[53..55], 16).ok()?;
+        let trace_id = Uuid::try_parse_ascii(trace).ok()?;
+        (parent_id != 0 && !trace_id.is_nil()).then_some(TraceParent {
+            trace_id,
+            parent_id,
+            flags,
+        })
     }
 }
 
@@ -182,6 +206,45 @@ impl IdSource {
         }
         parse(value.to_str().ok()?)
     }
+}
+
+/// The tracking id of a tower-http `RequestId` in `request`'s extensions,
+/// if there is one and it is a UUID.
+#[cfg(feature = "tower-http")]
+pub(crate) fn from_tower_request_id<B>(request: &Request<B>) -> Option<TrackingId> {
+    let id = request
+        .extensions()
+        .get::<tower_http::request_id::RequestId>()?;
+    TrackingId::parse(id.header_value().to_str().ok()?)
+}
+
+/// `x-ms-client-request-id`: the id an Azure SDK client gives each request.
+///
+/// The layer records a well-formed value as `client_request_id` on the
+/// request's span and error event and echoes it on the response; it never
+/// becomes the tracking id unless adopted with
+/// [`IdSource::x_ms_client_request_id`].
+///
+/// Well-formed means one header value of 1 to 64 characters, each an ASCII
+/// letter or digit or one of `-`, `_`, `.`, or a GUID in any form the `uuid`
+/// crate parses (hyphenated, simple, `{braced}`, `urn:uuid:`). Anything
+/// else (two values, an empty or longer value, spaces, quotes, control or
+/// non-ASCII characters) is ignored: neither logged nor echoed.
+pub const CLIENT_REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-ms-client-request-id");
+
+/// The request's well-formed `x-ms-client-request-id`, if any (see
+/// [`CLIENT_REQUEST_ID_HEADER`]).
+pub(crate) fn client_request_id(headers: &HeaderMap) -> Option<&HeaderValue> {
+    let mut values = headers.get_all(CLIENT_REQUEST_ID_HEADER).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let bytes = value.as_bytes();
+    let safe = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    let well_formed = (1..=64).contains(&bytes.len())
+        && (bytes.iter().all(safe) || Uuid::try_parse_ascii(bytes).is_ok());
+    well_formed.then_some(value)
 }
 
 /// Ids per block of [`ID_TEXT`]: 28 make 1,008 bytes, which glibc's

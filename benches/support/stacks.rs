@@ -20,6 +20,22 @@
 //!   in `x-ms-request-id`, an INFO span with the id, method and path, an
 //!   INFO event for 4xx and an ERROR event for 5xx responses, panics caught
 //!   as 500s and service errors turned into responses by `HandleErrorLayer`.
+//! - **route-noop**: a layer that does nothing (`tower::layer::util::Identity`)
+//!   applied with `Router::layer`: what axum's per-route boxing costs alone.
+//! - **route-quiet**: the layer applied with `Router::layer`, its span and
+//!   its 4xx event at `DEBUG`, below the subscriber's `INFO`.
+//! - **trace-only**: tower-http's `TraceLayer` alone (`Router::layer`),
+//!   making the same span as `MakeRequestSpan` (`request` with a fresh UUID
+//!   as `target`, `method`, `path`, `client_request_id`).
+//! - **trace-request-id**: the same `TraceLayer` with tower-http's request-id
+//!   trio around it (`SetRequestIdLayer` outside, `PropagateRequestIdLayer`
+//!   inside), the span reading the id from the request header.
+//! - **integrated**: the set-up of the tower-http integration:
+//!   `TraceLayer::new_for_http().make_span_with(MakeRequestSpan::new())`,
+//!   then `DefenderErrorLayer::new().without_span()`, each with
+//!   `Router::layer`.
+//! - **integrated-one-layer**: the same two layers in one `ServiceBuilder`
+//!   given to `Router::layer` once (axum boxes once instead of twice).
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use std::convert::Infallible;
@@ -30,8 +46,10 @@ use axum::error_handling::{HandleError, HandleErrorLayer};
 use axum::routing::get;
 use axum::Router;
 use defender_errors::layer::DefenderError;
+use defender_errors::trace::MakeRequestSpan;
 use defender_errors::{ApiError, DefenderErrorLayer};
 use http::{HeaderName, Request, Response};
+use tower::layer::util::Identity;
 use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::{CatchPanic, CatchPanicLayer, DefaultResponseForPanic};
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
@@ -48,15 +66,27 @@ pub enum Stack {
     LayeredDebugSpan,
     RouteLayered,
     HandBuilt,
+    RouteNoop,
+    RouteQuiet,
+    TraceOnly,
+    TraceRequestId,
+    Integrated,
+    IntegratedOneLayer,
 }
 
 impl Stack {
-    pub const ALL: [Stack; 5] = [
+    pub const ALL: [Stack; 11] = [
         Stack::Bare,
         Stack::Layered,
         Stack::LayeredDebugSpan,
         Stack::RouteLayered,
         Stack::HandBuilt,
+        Stack::RouteNoop,
+        Stack::RouteQuiet,
+        Stack::TraceOnly,
+        Stack::TraceRequestId,
+        Stack::Integrated,
+        Stack::IntegratedOneLayer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,12 +96,76 @@ impl Stack {
             Stack::LayeredDebugSpan => "layered-debug-span",
             Stack::RouteLayered => "route-layered",
             Stack::HandBuilt => "hand-built",
+            Stack::RouteNoop => "route-noop",
+            Stack::RouteQuiet => "route-quiet",
+            Stack::TraceOnly => "trace-only",
+            Stack::TraceRequestId => "trace-request-id",
+            Stack::Integrated => "integrated",
+            Stack::IntegratedOneLayer => "integrated-one-layer",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
+
+    /// The names, for usage messages.
+    pub fn names() -> String {
+        Self::ALL.map(Stack::name).join("|")
+    }
+}
+
+/// Evaluates `$body` with `$service` bound to the service of `$stack`
+/// (each stack has its own type).
+macro_rules! with_stack {
+    ($stack:expr, |$service:ident| $body:expr) => {
+        match $stack {
+            Stack::Bare => {
+                let $service = stacks::bare();
+                $body
+            }
+            Stack::Layered => {
+                let $service = stacks::layered();
+                $body
+            }
+            Stack::LayeredDebugSpan => {
+                let $service = stacks::layered_debug_span();
+                $body
+            }
+            Stack::RouteLayered => {
+                let $service = stacks::route_layered();
+                $body
+            }
+            Stack::HandBuilt => {
+                let $service = stacks::hand_built();
+                $body
+            }
+            Stack::RouteNoop => {
+                let $service = stacks::route_noop();
+                $body
+            }
+            Stack::RouteQuiet => {
+                let $service = stacks::route_quiet();
+                $body
+            }
+            Stack::TraceOnly => {
+                let $service = stacks::trace_only();
+                $body
+            }
+            Stack::TraceRequestId => {
+                let $service = stacks::trace_request_id();
+                $body
+            }
+            Stack::Integrated => {
+                let $service = stacks::integrated();
+                $body
+            }
+            Stack::IntegratedOneLayer => {
+                let $service = stacks::integrated_one_layer();
+                $body
+            }
+        }
+    };
 }
 
 async fn ok() -> &'static str {
@@ -115,6 +209,70 @@ pub fn layered_debug_span() -> DefenderError<Router> {
 /// The router with the layer applied per route by `Router::layer`.
 pub fn route_layered() -> Router {
     router().layer(DefenderErrorLayer::new())
+}
+
+/// The router with a layer that does nothing, applied per route.
+pub fn route_noop() -> Router {
+    router().layer(Identity::new())
+}
+
+/// The layer per route, with its span and 4xx event below `INFO`.
+pub fn route_quiet() -> Router {
+    router().layer(
+        DefenderErrorLayer::new()
+            .span_level(tracing::Level::DEBUG)
+            .client_error_level(tracing::Level::DEBUG),
+    )
+}
+
+/// tower-http's `TraceLayer` alone, making the span `MakeRequestSpan` makes.
+pub fn trace_only() -> Router {
+    router().layer(TraceLayer::new_for_http().make_span_with(SameSpan))
+}
+
+/// The same `TraceLayer` inside tower-http's request-id trio.
+pub fn trace_request_id() -> Router {
+    router().layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+    )
+}
+
+/// `TraceLayer` with `MakeRequestSpan` inside the layer without its span.
+pub fn integrated() -> Router {
+    router()
+        .layer(TraceLayer::new_for_http().make_span_with(MakeRequestSpan::new()))
+        .layer(DefenderErrorLayer::new().without_span())
+}
+
+/// The same, both layers given to `Router::layer` at once.
+pub fn integrated_one_layer() -> Router {
+    router().layer(
+        ServiceBuilder::new()
+            .layer(DefenderErrorLayer::new().without_span())
+            .layer(TraceLayer::new_for_http().make_span_with(MakeRequestSpan::new())),
+    )
+}
+
+/// The span of `MakeRequestSpan` (same name, level and fields) with a
+/// fresh UUID as `target`: `TraceLayer`'s cost with that span, no layer.
+#[derive(Debug, Clone, Copy)]
+pub struct SameSpan;
+
+impl<B> MakeSpan<B> for SameSpan {
+    fn make_span(&mut self, req: &Request<B>) -> tracing::Span {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let target: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        tracing::info_span!(
+            "request",
+            target = %target,
+            method = %req.method(),
+            path = req.uri().path(),
+            client_request_id = None::<&str>,
+        )
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");

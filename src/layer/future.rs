@@ -14,11 +14,12 @@ use http::{Response, StatusCode};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tower::BoxError;
+use tracing::Level;
 
 use super::plain::{self, plain_error};
 use super::{Passthrough, ResponseBody};
 use crate::error::Rendered;
-use crate::tracking::TrackingId;
+use crate::tracking::{TrackingId, CLIENT_REQUEST_ID_HEADER};
 use crate::{ApiError, ErrorCode};
 
 pin_project! {
@@ -52,6 +53,10 @@ pub(crate) struct RequestContext {
     /// The id header, made when the request came in; taken when the
     /// response gets it.
     pub(crate) id_header: Option<(HeaderName, HeaderValue)>,
+    /// The client's well-formed `x-ms-client-request-id`, echoed on the
+    /// response and logged with an error.
+    pub(crate) client_request_id: Option<HeaderValue>,
+    pub(crate) client_error_level: tracing::Level,
     pub(crate) head: bool,
     pub(crate) rewrite_plain: bool,
     pub(crate) overload_retry_after: u64,
@@ -128,6 +133,8 @@ where
                     rewrite_plain(parts, text, request)
                 }
             };
+            #[cfg(feature = "opentelemetry")]
+            crate::otel::record_response(this.span, response.status());
             return Poll::Ready(Ok(response));
         }
     }
@@ -271,30 +278,56 @@ fn set_id_header(headers: &mut HeaderMap, request: &mut RequestContext) {
     if let Some((name, value)) = request.id_header.take() {
         headers.insert(name, value);
     }
+    if let Some(value) = request.client_request_id.take() {
+        headers.insert(CLIENT_REQUEST_ID_HEADER, value);
+    }
 }
 
-/// The one event per error response.
+/// One `request rejected` event at a level chosen at run time (a
+/// callsite's level is fixed).
+macro_rules! rejected_at {
+    ($level:expr, $code:expr, $status:expr, $id:expr, $crid:expr, $detail:expr) => {
+        tracing::event!(
+            $level,
+            code = $code,
+            status = $status,
+            target = $id,
+            client_request_id = $crid,
+            detail = $detail,
+            "request rejected"
+        )
+    };
+}
+
+/// The one event per error response: `ERROR` for a 5xx, the configured
+/// level (`INFO` by default) for a 4xx.
 fn log(error: &ApiError, status: StatusCode, request: &RequestContext) {
     let code = error.code().as_str();
     let status = status.as_u16();
     let id = tracing::field::display(request.id);
+    let crid = request
+        .client_request_id
+        .as_ref()
+        .and_then(|v| v.to_str().ok());
     if status >= 500 {
         let cause = error.log_cause();
         tracing::error!(
             code,
             status,
             target = id,
+            client_request_id = crid,
             cause = cause.as_deref(),
             "request failed"
         );
     } else {
-        tracing::info!(
-            code,
-            status,
-            target = id,
-            detail = error.message(),
-            "request rejected"
-        );
+        let detail = error.message();
+        match request.client_error_level {
+            Level::ERROR => rejected_at!(Level::ERROR, code, status, id, crid, detail),
+            Level::WARN => rejected_at!(Level::WARN, code, status, id, crid, detail),
+            Level::INFO => rejected_at!(Level::INFO, code, status, id, crid, detail),
+            Level::DEBUG => rejected_at!(Level::DEBUG, code, status, id, crid, detail),
+            Level::TRACE => rejected_at!(Level::TRACE, code, status, id, crid, detail),
+        }
     }
 }
 

@@ -17,7 +17,9 @@ use crate::tracking::{IdSource, MakeTrackingId, MakeUuidV4};
 /// | response header | `x-ms-request-id` | [`request_id_header`](Self::request_id_header), [`without_request_id_header`](Self::without_request_id_header) |
 /// | plain error responses | rewritten | [`rewrite_plain_errors`](Self::rewrite_plain_errors) |
 /// | `Retry-After` of 503 overload | 1 second | [`overload_retry_after`](Self::overload_retry_after) |
-/// | level of the `request` span | `INFO` | [`span_level`](Self::span_level) |
+/// | level of the `request` span | `INFO` | [`span_level`](Self::span_level), [`without_span`](Self::without_span) |
+/// | level of the event for a 4xx | `INFO` (5xx: always `ERROR`) | [`client_error_level`](Self::client_error_level) |
+/// | adopt tower-http's `RequestId` (a UUID) | yes | [`adopt_request_id`](Self::adopt_request_id) (feature `tower-http`) |
 #[derive(Debug, Clone)]
 pub struct DefenderErrorLayer<M = MakeUuidV4> {
     pub(crate) make_id: M,
@@ -30,7 +32,11 @@ pub(crate) struct Config {
     pub(crate) adopt: Vec<IdSource>,
     pub(crate) rewrite_plain: bool,
     pub(crate) overload_retry_after: u64,
-    pub(crate) span_level: tracing::Level,
+    /// `None`: the layer makes no span (see [`DefenderErrorLayer::without_span`]).
+    pub(crate) span_level: Option<tracing::Level>,
+    pub(crate) client_error_level: tracing::Level,
+    #[cfg(feature = "tower-http")]
+    pub(crate) adopt_request_id: bool,
 }
 
 impl DefenderErrorLayer {
@@ -43,7 +49,10 @@ impl DefenderErrorLayer {
                 adopt: Vec::new(),
                 rewrite_plain: true,
                 overload_retry_after: 1,
-                span_level: tracing::Level::INFO,
+                span_level: Some(tracing::Level::INFO),
+                client_error_level: tracing::Level::INFO,
+                #[cfg(feature = "tower-http")]
+                adopt_request_id: true,
             }),
         }
     }
@@ -128,7 +137,59 @@ impl<M> DefenderErrorLayer<M> {
     /// let layer = DefenderErrorLayer::new().span_level(tracing::Level::DEBUG);
     /// ```
     pub fn span_level(mut self, level: tracing::Level) -> Self {
-        Arc::make_mut(&mut self.config).span_level = level;
+        Arc::make_mut(&mut self.config).span_level = Some(level);
+        self
+    }
+
+    /// Makes no span: for a service whose tower-http `TraceLayer`, placed
+    /// inside this layer, makes the request's one span with
+    /// [`MakeRequestSpan`](crate::trace::MakeRequestSpan).
+    ///
+    /// The layer still logs its one event per error response, with
+    /// `target`, `code`, `status` (and `client_request_id` when the client
+    /// sent a well-formed one) as the event's own fields.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use defender_errors::{trace::MakeRequestSpan, DefenderErrorLayer};
+    /// use tower_http::trace::TraceLayer;
+    ///
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "ok" }))
+    ///     .layer(TraceLayer::new_for_http().make_span_with(MakeRequestSpan::new()))
+    ///     .layer(DefenderErrorLayer::new().without_span());
+    /// ```
+    pub fn without_span(mut self) -> Self {
+        Arc::make_mut(&mut self.config).span_level = None;
+        self
+    }
+
+    /// The level of the one event the layer logs for a 4xx response
+    /// (`INFO` by default; many services want `DEBUG`). A 5xx is always
+    /// logged at `ERROR`.
+    ///
+    /// ```
+    /// use defender_errors::DefenderErrorLayer;
+    ///
+    /// let layer = DefenderErrorLayer::new().client_error_level(tracing::Level::DEBUG);
+    /// ```
+    pub fn client_error_level(mut self, level: tracing::Level) -> Self {
+        Arc::make_mut(&mut self.config).client_error_level = level;
+        self
+    }
+
+    /// Whether a tower-http `RequestId` already in the request's extensions
+    /// (put there by `SetRequestIdLayer` outside this layer) becomes the
+    /// tracking id when it is a UUID, so that the two ids never disagree.
+    /// On by default.
+    ///
+    /// An id adopted from a configured header ([`adopt`](Self::adopt)) comes
+    /// first; a `RequestId` that is not a UUID is ignored (the layer then
+    /// makes its own id, and the two differ).
+    #[cfg(feature = "tower-http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower-http")))]
+    pub fn adopt_request_id(mut self, adopt: bool) -> Self {
+        Arc::make_mut(&mut self.config).adopt_request_id = adopt;
         self
     }
 }

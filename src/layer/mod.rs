@@ -3,12 +3,15 @@
 //!
 //! Per request the layer
 //!
-//! 1. takes an adopted id from a configured header, or makes one with its
-//!    [`MakeTrackingId`](crate::MakeTrackingId), and puts it in the request's
-//!    extensions;
+//! 1. takes an adopted id from a configured header (or, with the
+//!    `tower-http` feature, from tower-http's `RequestId`), or makes one with
+//!    its [`MakeTrackingId`](crate::MakeTrackingId), and puts it in the
+//!    request's extensions;
 //! 2. runs the inner service inside a tracing span named `request` carrying
-//!    `target`, `method` and `path`, so every event a handler logs carries
-//!    the id;
+//!    `target`, `method`, `path` and `client_request_id` (see below), so
+//!    every event a handler logs carries the id (with
+//!    [`without_span`](DefenderErrorLayer::without_span), tower-http's
+//!    `TraceLayer` makes that span instead: see [`crate::trace`]);
 //! 3. rewrites the outcome: an [`ApiError`](crate::ApiError) response keeps
 //!    its code and message, and the layer renders its envelope with the
 //!    request's id as `target` (only the layer knows it); any other response
@@ -16,9 +19,14 @@
 //!    inner error (a timeout, an overloaded service, anything else) and a
 //!    panic become 504, 503 and 500 envelopes;
 //! 4. logs exactly one event per error response, with `code`, `status`,
-//!    `target` and, for 5xx, the internal cause;
+//!    `target`, `client_request_id` and, for 5xx, the internal cause (5xx at
+//!    `ERROR`, 4xx at [`client_error_level`](DefenderErrorLayer::client_error_level));
 //! 5. echoes the id in a response header (default `x-ms-request-id`) on
-//!    every response.
+//!    every response, and the client's `x-ms-client-request-id` when it is
+//!    well-formed (see [`CLIENT_REQUEST_ID_HEADER`](crate::CLIENT_REQUEST_ID_HEADER)).
+//!
+//! A 429 or 503 envelope carries `retry-after-ms` beside `Retry-After`
+//! (Azure SDKs read the former first).
 //!
 //! # Plain error responses
 //!
@@ -80,24 +88,20 @@
 //!
 //! # Using it with `TraceLayer`
 //!
-//! Put `DefenderErrorLayer` outside (added last) and tower-http's
-//! `TraceLayer` inside it. The trace span then is a child of the layer's
-//! `request` span, so its events carry `target`, and a `make_span_with`
-//! closure can read the id with
-//! [`TrackingId::from_request`](crate::TrackingId::from_request):
+//! A service that runs tower-http's `TraceLayer` lets it make the request's
+//! one span: put it inside the layer with
+//! [`MakeRequestSpan`](crate::trace::MakeRequestSpan), and turn the layer's
+//! own span off:
 //!
 //! ```
 //! use axum::{routing::get, Router};
-//! use defender_errors::{DefenderErrorLayer, TrackingId};
+//! use defender_errors::{trace::MakeRequestSpan, DefenderErrorLayer};
 //! use tower_http::trace::TraceLayer;
 //!
 //! let app: Router = Router::new()
 //!     .route("/", get(|| async { "ok" }))
-//!     .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
-//!         let id = TrackingId::from_request(req).map(tracing::field::display);
-//!         tracing::info_span!("http", method = %req.method(), uri = %req.uri(), target = id)
-//!     }))
-//!     .layer(DefenderErrorLayer::new());
+//!     .layer(TraceLayer::new_for_http().make_span_with(MakeRequestSpan::new()))
+//!     .layer(DefenderErrorLayer::new().without_span());
 //! ```
 
 mod body;
@@ -106,6 +110,7 @@ mod future;
 mod layer;
 mod plain;
 mod service;
+pub(crate) mod span;
 
 pub use self::body::ResponseBody;
 pub use self::future::ResponseFuture;

@@ -7,11 +7,10 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower::BoxError;
 use tower_service::Service;
-use tracing::Level;
 
 use super::future::{Failure, RequestContext, ResponseFuture};
 use super::layer::Config;
-use super::{DefenderErrorLayer, ResponseBody};
+use super::{span, DefenderErrorLayer, ResponseBody};
 use crate::tracking::{self, MakeTrackingId, MakeUuidV4};
 
 /// The service [`DefenderErrorLayer`] wraps around an inner service. See the
@@ -106,26 +105,38 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let id = self
-            .config
+        let config = &*self.config;
+        let adopted = config
             .adopt
             .iter()
-            .find_map(|source| source.read(req.headers()))
-            .unwrap_or_else(|| self.make_id.make_tracking_id(&req));
+            .find_map(|source| source.read(req.headers()));
+        #[cfg(feature = "tower-http")]
+        let adopted = adopted.or_else(|| {
+            config
+                .adopt_request_id
+                .then(|| tracking::from_tower_request_id(&req))
+                .flatten()
+        });
+        let made = adopted.is_none();
+        let mut id = adopted.unwrap_or_else(|| self.make_id.make_tracking_id(&req));
+        let client_request_id = tracking::client_request_id(req.headers()).cloned();
+        let span = match config.span_level {
+            Some(level) => {
+                span::request_span(level, &mut id, made, client_request_id.as_ref(), &req)
+            }
+            None => tracing::Span::none(),
+        };
         req.extensions_mut().insert(id);
 
-        // The id's text, made once: the span's `target` and the header both
-        // use it.
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        let text: &str = id.as_uuid().hyphenated().encode_lower(&mut text);
-        let span = request_span(self.config.span_level, text, &req);
-        let config = &*self.config;
         let request = RequestContext {
             id,
-            id_header: config
-                .header
-                .as_ref()
-                .map(|name| (name.clone(), tracking::header_value(text))),
+            id_header: config.header.as_ref().map(|name| {
+                let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                let text = id.as_uuid().hyphenated().encode_lower(&mut text);
+                (name.clone(), tracking::header_value(text))
+            }),
+            client_request_id,
+            client_error_level: config.client_error_level,
             head: req.method() == http::Method::HEAD,
             rewrite_plain: config.rewrite_plain,
             overload_retry_after: config.overload_retry_after,
@@ -142,28 +153,5 @@ where
             Ok(future) => ResponseFuture::new(future, span, request),
             Err(payload) => ResponseFuture::failed(Failure::Panic(payload), span, request),
         }
-    }
-}
-
-/// The request's span. The level is a setting, but a callsite's level is
-/// fixed, so there is one callsite per level.
-fn request_span<B>(level: Level, target: &str, req: &Request<B>) -> tracing::Span {
-    macro_rules! span_at {
-        ($level:expr) => {
-            tracing::span!(
-                $level,
-                "request",
-                target = %target,
-                method = %req.method(),
-                path = req.uri().path(),
-            )
-        };
-    }
-    match level {
-        Level::ERROR => span_at!(Level::ERROR),
-        Level::WARN => span_at!(Level::WARN),
-        Level::INFO => span_at!(Level::INFO),
-        Level::DEBUG => span_at!(Level::DEBUG),
-        Level::TRACE => span_at!(Level::TRACE),
     }
 }

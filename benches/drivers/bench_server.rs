@@ -1,16 +1,19 @@
 //! The load-test server of `benches/load.sh`: one stack on real sockets.
 //!
-//! Run with `cargo run --release --example bench_server -- [--layer | --bare
-//! | --hand-built | --layer-debug-span] [--addr 127.0.0.1:3000]`.
+//! Built with `cargo build --release --bench bench_server` and run as
+//! `<binary> --<stack> [--addr 127.0.0.1:3000]`, where `<stack>` is one of
+//! `benches/support/stacks.rs` (`--layer` is kept as a name for
+//! `--layered`). Run with `--bench` alone (as `cargo bench` does) it does
+//! nothing.
 //!
-//! The stacks and routes (`/ok`, `/error`, `/panic`) are those of
-//! `benches/support/stacks.rs`; `--layer` is the default. The server runs on
+//! The routes are `/ok`, `/error` and `/panic`; `--layered` is the default. The server runs on
 //! one thread (a current-thread tokio runtime), so pinning it to one core
 //! with `taskset` gives it exactly that core. Every stack is served by the
 //! same HTTP/1.1 loop (hyper, as `axum::serve` uses it). Logs go to a `fmt`
 //! subscriber at INFO writing to a sink.
 
-#[path = "../benches/support/stacks.rs"]
+#[macro_use]
+#[path = "../support/stacks.rs"]
 mod stacks;
 
 use std::convert::Infallible;
@@ -29,20 +32,30 @@ use tower::{BoxError, Service, ServiceExt};
 fn main() {
     let mut stack = Stack::Layered;
     let mut addr = String::from("127.0.0.1:3000");
-    let mut args = std::env::args().skip(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args == ["--bench"] {
+        // `cargo bench` runs every bench target: this one is driven by
+        // benches/load.sh only.
+        return;
+    }
+    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--bare" => stack = Stack::Bare,
-            "--layer" => stack = Stack::Layered,
-            "--layer-debug-span" => stack = Stack::LayeredDebugSpan,
-            "--hand-built" => stack = Stack::HandBuilt,
-            "--addr" => addr = args.next().expect("--addr needs an address"),
-            other => {
-                eprintln!(
-                    "unknown argument {other}\nusage: bench_server [--layer | --bare | --hand-built | --layer-debug-span] [--addr ADDR]"
-                );
-                std::process::exit(2);
-            }
+        let name = arg.strip_prefix("--").unwrap_or(&arg);
+        let name = match name {
+            "layer" => "layered",
+            "layer-debug-span" => "layered-debug-span",
+            other => other,
+        };
+        if name == "addr" {
+            addr = args.next().expect("--addr needs an address");
+        } else if let Some(s) = Stack::parse(name) {
+            stack = s;
+        } else {
+            eprintln!(
+                "unknown argument {arg}\nusage: bench_server [--<{}>] [--addr ADDR]",
+                Stack::names()
+            );
+            std::process::exit(2);
         }
     }
 
@@ -57,13 +70,7 @@ fn main() {
             .await
             .unwrap_or_else(|e| panic!("cannot bind {addr}: {e}"));
         eprintln!("{} listening on {addr}", stack.name());
-        match stack {
-            Stack::Bare => serve(listener, stacks::bare()).await,
-            Stack::Layered => serve(listener, stacks::layered()).await,
-            Stack::LayeredDebugSpan => serve(listener, stacks::layered_debug_span()).await,
-            Stack::RouteLayered => serve(listener, stacks::route_layered()).await,
-            Stack::HandBuilt => serve(listener, stacks::hand_built()).await,
-        }
+        with_stack!(stack, |service| serve(listener, service).await)
     });
 }
 

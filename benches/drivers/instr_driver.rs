@@ -1,17 +1,18 @@
 //! Sends N requests in-process through one stack, for counting instructions
 //! with callgrind (see `benches/instructions.sh`).
 //!
-//! Run with `cargo run --release --example instr_driver -- <stack> <path> <n>`,
-//! where `<stack>` is `bare`, `layered`, `layered-debug-span`,
-//! `route-layered` or `hand-built` and
-//! `<path>` is `/ok`, `/error` or `/panic`.
+//! Built with `cargo build --release --bench instr_driver` and run as
+//! `<binary> <stack> <path> <n>`, where `<stack>` is one of
+//! `benches/support/stacks.rs` and `<path>` is `/ok`, `/error` or `/panic`.
+//! Run without arguments (as `cargo bench` does) it does nothing.
 //!
 //! Every request goes through `tower::ServiceExt::oneshot` on a clone of the
 //! service and its body is collected, with a `tracing_subscriber::fmt`
 //! subscriber at INFO writing to a sink. The per-request figure is the
 //! difference between two runs with different `n`, so start-up cancels out.
 
-#[path = "../benches/support/stacks.rs"]
+#[macro_use]
+#[path = "../support/stacks.rs"]
 mod stacks;
 
 use std::convert::Infallible;
@@ -22,9 +23,14 @@ use stacks::Stack;
 use tower::{Service, ServiceExt};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let usage =
-        "usage: instr_driver <bare|layered|layered-debug-span|route-layered|hand-built> <path> <n>";
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map_or(true, |a| a.starts_with("--")) {
+        // `cargo bench` runs every bench target with `--bench`: this one is
+        // driven by benches/instructions.sh only.
+        return;
+    }
+    let usage = format!("usage: instr_driver <{}> <path> <n>", Stack::names());
+    let usage = usage.as_str();
     let stack = args.next().and_then(|s| Stack::parse(&s)).expect(usage);
     let path: &'static str = args.next().expect(usage).leak();
     let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
@@ -35,13 +41,7 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let bytes = match stack {
-            Stack::Bare => drive(stacks::bare(), path, n).await,
-            Stack::Layered => drive(stacks::layered(), path, n).await,
-            Stack::LayeredDebugSpan => drive(stacks::layered_debug_span(), path, n).await,
-            Stack::RouteLayered => drive(stacks::route_layered(), path, n).await,
-            Stack::HandBuilt => drive(stacks::hand_built(), path, n).await,
-        };
+        let bytes = with_stack!(stack, |service| drive(service, path, n).await);
         println!("{stack:?} {path} x{n}: {bytes} body bytes");
     });
 }
