@@ -451,7 +451,7 @@ impl<M> ODataQuery<M> {
     pub fn matches<R: Record + ?Sized>(&self, item: &R) -> bool {
         self.filter
             .as_ref()
-            .map_or(true, |filter| filter.matches(&self.schema, item))
+            .is_none_or(|filter| filter.matches(&self.schema, item))
     }
 
     /// Applies `$filter`, `$orderby`, `$skip` and `$top` to `items`.
