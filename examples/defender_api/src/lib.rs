@@ -107,7 +107,7 @@ impl Default for Config {
             max_header_fields: 100,
             max_header_bytes: 16 * 1024,
             header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(10),
         }
     }

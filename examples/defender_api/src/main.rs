@@ -18,7 +18,7 @@
 //! --max-concurrency N         requests in flight, 503 beyond (default 512)
 //! --rate-limit-scale N        multiply every rate limit by N (default 1)
 //! --header-timeout-ms N       time to send a request head, else the connection closes (default 10000)
-//! --idle-timeout-ms N         a connection with no bytes moving closes after it (default 60000)
+//! --idle-timeout-ms N         a connection with no bytes moving closes after it (default 10000)
 //! --shutdown-timeout-ms N     on Ctrl-C or SIGTERM, time left to requests in flight (default 10000)
 //! --max-header-fields N       request header fields, 431 beyond (default 100)
 //! --max-header-bytes N        bytes of request header fields, 431 beyond (default 16384)
@@ -170,6 +170,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if options.config.idle_timeout <= options.config.handler_timeout {
+        tracing::warn!(
+            idle_timeout = ?options.config.idle_timeout,
+            handler_timeout = ?options.config.handler_timeout,
+            "the idle timeout is not above the handler timeout: an HTTP/2 request \
+             whose handler runs that long is cut off with its connection"
+        );
+    }
     let shutdown = match shutdown_signal() {
         Ok(shutdown) => shutdown,
         Err(error) => {

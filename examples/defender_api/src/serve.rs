@@ -81,7 +81,13 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
                 Err(error) => {
-                    accept_failed(error).await;
+                    if must_pause(&error) {
+                        // Retrying at once would spin; a signal still stops it.
+                        tokio::select! {
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            () = &mut shutdown => break,
+                        }
+                    }
                     continue;
                 }
             },
@@ -149,19 +155,19 @@ fn builder(config: &Config) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// A failed `accept`: a connection that was reset before it was accepted
-/// is skipped; anything else (out of file descriptors, mostly) is logged
-/// and waited out for a moment, as retrying at once would spin.
-async fn accept_failed(error: io::Error) {
+/// Whether a failed `accept` calls for a pause: a connection reset before
+/// it was accepted is just skipped; anything else (out of file
+/// descriptors, mostly) is logged and waited out for a moment.
+fn must_pause(error: &io::Error) -> bool {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
     if matches!(
         error.kind(),
         ConnectionAborted | ConnectionRefused | ConnectionReset
     ) {
-        return;
+        return false;
     }
-    tracing::error!(%error, "accepting a connection failed");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tracing::error!(%error, "accepting a connection failed; pausing for a second");
+    true
 }
 
 /// A TCP stream with the header and idle deadlines of the module docs.

@@ -1,7 +1,7 @@
 //! Graceful shutdown of the example server, over real sockets: through
 //! the same `serve` its `main` runs (a request in flight is answered in
-//! full, idle connections are closed at once, new connections are
-//! refused, the shutdown timeout cuts off what is left), and through the
+//! full, idle HTTP/1 and h2c connections are closed at once, new
+//! connections are refused, the shutdown timeout cuts off what is left), and through the
 //! binary itself (SIGTERM and SIGINT end it with status 0).
 //!
 //! A request is known to be in flight when its handler starts reading the
@@ -120,6 +120,37 @@ async fn requests_past_the_shutdown_timeout_are_dropped() {
     assert!(signalled.elapsed() >= limit);
     // The request never completed: its connection is closed unanswered.
     assert_eq!(busy.closed().await, b"");
+}
+
+#[tokio::test]
+async fn idle_h2c_connections_close_at_once() {
+    use bytes::Bytes;
+    use http_body_util::Empty;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let (addr, signal, server) = start(patient()).await;
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let request = http::Request::get(format!("http://{addr}/api/machines/{MACHINE}"))
+        .header("authorization", "Bearer demo-admin")
+        .body(Empty::new())
+        .unwrap();
+    let response = within("an h2c response", client.request(request))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    // The client keeps the connection open, idle. serve returns only once
+    // every connection is closed, and the timeouts are far off: the
+    // shutdown must close it.
+    signal.send(()).unwrap();
+    within("serve returning", server)
+        .await
+        .unwrap()
+        .expect("serve ends without an error");
+    drop(client);
 }
 
 /// The delay endpoint on its own: a short delay is honoured, a long one is
