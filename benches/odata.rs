@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use defender_errors::odata::{
     parse_filter, Capabilities as C, ODataQuery, PropertyType as T, Schema,
     DEFAULT_MAX_FILTER_LENGTH,
@@ -151,4 +151,47 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench, worst);
-criterion_main!(benches);
+
+/// With `ODATA_RUN=<workload>:<n>` set, runs one workload `n` times and
+/// exits, for counting instructions with callgrind (the count of `n = 11`
+/// minus that of `n = 1`, over 10, is one run's):
+///
+/// ```text
+/// ODATA_RUN=eval-worst-10:11 valgrind --tool=callgrind target/release/deps/odata-…
+/// ```
+///
+/// Workloads: `parse-10`, `parse-worst`, `eval-10`, `eval-worst-10`,
+/// `eval-worst-100`, `page-worst`.
+fn run_once(spec: &str) {
+    let (workload, n) = spec.split_once(':').expect("ODATA_RUN=<workload>:<n>");
+    let n: usize = n.parse().expect("a count");
+    let schema = schema();
+    let worst = worst_filter();
+    let expr = parse_filter(&schema, &worst).unwrap();
+    let ten = parse_filter(&schema, FILTER).unwrap();
+    let (m10, m100) = (machine(10), machine(100));
+    let raw = format!("$filter={}&$top=100", percent_encoded(&worst));
+    let machines: Vec<Value> = (0..100).map(|_| machine(10)).collect();
+    for _ in 0..n {
+        match workload {
+            "parse-10" => drop(black_box(parse_filter(&schema, black_box(FILTER)))),
+            "parse-worst" => drop(black_box(parse_filter(&schema, black_box(&worst)))),
+            "eval-10" => drop(black_box(ten.matches(&schema, black_box(&m10)))),
+            "eval-worst-10" => drop(black_box(expr.matches(&schema, black_box(&m10)))),
+            "eval-worst-100" => drop(black_box(expr.matches(&schema, black_box(&m100)))),
+            "page-worst" => {
+                let query = ODataQuery::parse(&schema, Some(black_box(&raw))).unwrap();
+                drop(black_box(query.page(&machines)));
+            }
+            other => panic!("unknown workload {other}"),
+        }
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("ODATA_RUN") {
+        return run_once(&spec);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

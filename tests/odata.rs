@@ -586,6 +586,22 @@ fn rendering_escapes_control_characters_in_literals() {
         panic!("{expr:?}")
     };
     assert_eq!(right.to_string(), "'a\\r\\nINFO forged\\u{1b}[31m'");
+
+    // Trees and order keys built by hand are escaped too.
+    let hand = Expr::Lambda {
+        kind: LambdaKind::Any,
+        collection: "tags\n".into(),
+        pos: 0,
+        predicate: Some((
+            "t\r".into(),
+            Box::new(Expr::Property {
+                name: "x\u{1b}".into(),
+                pos: 0,
+            }),
+        )),
+    };
+    assert_eq!(hand.to_string(), "tags\\n/any(t\\r: x\\u{1b})");
+    assert_eq!(OrderBy::desc("id\n").to_string(), "id\\n desc");
 }
 
 /// Reproduction 4 of issue 10: 32 nested lambdas over one collection cost

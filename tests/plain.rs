@@ -205,6 +205,28 @@ async fn axums_plain_rejections_get_their_precise_codes() {
     }
 }
 
+#[tokio::test]
+async fn tower_https_body_limit_is_payload_too_large() {
+    let bare = Router::new()
+        .route(
+            "/",
+            post(|body: Bytes| async move { body.len().to_string() }),
+        )
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4));
+    let layered = bare.clone().layer(DefenderErrorLayer::new());
+    let big = || {
+        Request::post("/")
+            .header("content-length", "5")
+            .body(Body::from("12345"))
+            .unwrap()
+    };
+    let reply = send(&bare, big()).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.body, "length limit exceeded");
+    let reply = send(&layered, big()).await;
+    reply.assert_envelope(413, "PayloadTooLarge", "The request body is too large.");
+}
+
 /// A handler that answers `status` with a `text/plain` body.
 fn answering(status: StatusCode, text: &'static str) -> Router {
     Router::new()

@@ -6,7 +6,8 @@
 //! [`MAX_ECHO_CHARS`](crate::MAX_ECHO_CHARS) characters and one more, so it
 //! knows whether to cut.
 //!
-//! - axum's own rejections are plain text with a fixed opening per kind
+//! - axum's own rejections (and tower-http's body limit) are plain text
+//!   with a fixed opening per kind
 //!   (`Failed to parse the request body as JSON: …`); nothing else about
 //!   them (no extension, no header) tells them apart. They get the codes the
 //!   crate's extractors give the same failures. Their openings are pinned by
@@ -93,7 +94,7 @@ pub(crate) fn plain_error(status: StatusCode, headers: &HeaderMap, text: Option<
 }
 
 /// The opening of each plain rejection of axum's extractors this layer
-/// recognises, with its status. Each body is the opening, `": "` and the
+/// recognises (and tower-http's body limit), with its status. Each body is the opening, `": "` and the
 /// inner error (a serde error for data, a body error for buffering).
 mod axum_text {
     pub(super) const JSON_SYNTAX: &str = "Failed to parse the request body as JSON: ";
@@ -105,6 +106,8 @@ mod axum_text {
     pub(super) const PATH_UTF8: &str = "Invalid UTF-8 in `";
     pub(super) const BUFFER: &str = "Failed to buffer the request body: ";
     pub(super) const BODY_UTF8: &str = "Request body didn't contain valid UTF-8: ";
+    /// The whole text of tower-http's `RequestBodyLimit` 413.
+    pub(super) const TOWER_HTTP_LIMIT: &str = "length limit exceeded";
 }
 
 /// The error of a plain rejection of one of axum's extractors, recognised
@@ -137,7 +140,7 @@ fn axum_rejection(status: StatusCode, text: &str) -> Option<ApiError> {
         StatusCode::UNPROCESSABLE_ENTITY if starts(JSON_DATA) || starts(FORM_BODY) => {
             ApiError::from_code(ErrorCode::InvalidRequestBody)
         }
-        StatusCode::PAYLOAD_TOO_LARGE if starts(BUFFER) => {
+        StatusCode::PAYLOAD_TOO_LARGE if starts(BUFFER) || text == TOWER_HTTP_LIMIT => {
             ApiError::from_code(ErrorCode::PayloadTooLarge)
         }
         // axum's 415 texts name the content type the extractor wanted;

@@ -7,7 +7,7 @@
 //! `a eq 1 and b eq 2 or c` renders as `((a eq 1) and (b eq 2)) or c`.
 //!
 //! The rendering is safe to log: control characters in string literals
-//! are written escaped (`\n`, `\r`, `\u{1b}`), so a filter cannot forge log
+//! (and in names, for a tree built by hand) are written escaped (`\n`, `\r`, `\u{1b}`), so a filter cannot forge log
 //! lines. For a tree the parser made, the rendering's length is bounded by
 //! the filter's, which
 //! [`Schema::max_filter_length`](super::Schema::max_filter_length) limits:
@@ -129,6 +129,24 @@ impl Expr {
     }
 }
 
+/// Writes `text` with its control characters escaped (`\n`, `\u{1b}`): a
+/// raw line break or escape sequence in a log line could forge another line
+/// or recolour a terminal. The parser's names never hold one; a tree built
+/// by hand might.
+pub(super) fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    if !text.chars().any(char::is_control) {
+        return f.write_str(text);
+    }
+    for c in text.chars() {
+        if c.is_control() {
+            write!(f, "{}", c.escape_debug())?;
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes an operand, in parentheses unless it is atomic.
 struct Operand<'a>(&'a Expr);
 
@@ -156,7 +174,7 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Literal { value, .. } => fmt::Display::fmt(value, f),
-            Expr::Property { name, .. } | Expr::Variable { name, .. } => f.write_str(name),
+            Expr::Property { name, .. } | Expr::Variable { name, .. } => write_escaped(f, name),
             // `not` binds tighter than every binary operator, so a nested
             // `not` needs no parentheses.
             Expr::Not { operand, .. } if matches!(**operand, Expr::Not { .. }) => {
@@ -194,8 +212,16 @@ impl fmt::Display for Expr {
                 predicate,
                 ..
             } => match predicate {
-                None => write!(f, "{collection}/{kind}()"),
-                Some((variable, body)) => write!(f, "{collection}/{kind}({variable}: {body})"),
+                None => {
+                    write_escaped(f, collection)?;
+                    write!(f, "/{kind}()")
+                }
+                Some((variable, body)) => {
+                    write_escaped(f, collection)?;
+                    write!(f, "/{kind}(")?;
+                    write_escaped(f, variable)?;
+                    write!(f, ": {body})")
+                }
             },
         }
     }
@@ -389,13 +415,10 @@ impl fmt::Display for Literal {
             }
             Literal::String(s) => {
                 f.write_char('\'')?;
-                for c in s.chars() {
-                    match c {
-                        '\'' => f.write_str("''")?,
-                        // A raw line break or escape sequence in a log line
-                        // could forge another line or recolour a terminal.
-                        c if c.is_control() => write!(f, "{}", c.escape_debug())?,
-                        c => f.write_char(c)?,
+                for part in s.split_inclusive('\'') {
+                    write_escaped(f, part)?;
+                    if part.ends_with('\'') {
+                        f.write_char('\'')?;
                     }
                 }
                 f.write_char('\'')

@@ -167,6 +167,30 @@ fn compare(op: CompareOp, a: &Val<'_>, b: &Val<'_>) -> bool {
     }
 }
 
+/// `tolower` (`upper` false) or `toupper`: the text itself when no
+/// character changes, else its converted copy.
+fn change_case(s: Cow<'_, str>, upper: bool) -> Cow<'_, str> {
+    if !s.is_ascii() {
+        return Cow::Owned(if upper {
+            s.to_uppercase()
+        } else {
+            s.to_lowercase()
+        });
+    }
+    let changes = |b: &u8| {
+        if upper {
+            b.is_ascii_lowercase()
+        } else {
+            b.is_ascii_uppercase()
+        }
+    };
+    match (s.bytes().any(|b| changes(&b)), upper) {
+        (false, _) => s,
+        (true, true) => Cow::Owned(s.to_ascii_uppercase()),
+        (true, false) => Cow::Owned(s.to_ascii_lowercase()),
+    }
+}
+
 /// A lambda variable bound to a collection member.
 type Bindings<'e, 'a> = Vec<(&'e str, &'a Value)>;
 
@@ -259,19 +283,20 @@ impl<'a, R: Record + ?Sized> Evaluator<'a, R> {
                 Val::Boolean(found)
             }
             Expr::Call { function, args, .. } => {
-                let mut strings = Vec::with_capacity(2);
-                for arg in args {
+                // Every function takes one or two strings: no list needed.
+                let mut strings: [Option<Cow<'a, str>>; 2] = [None, None];
+                for (slot, arg) in strings.iter_mut().zip(args) {
                     match self.value(arg, vars) {
-                        Val::String(s) => strings.push(s),
+                        Val::String(s) => *slot = Some(s),
                         _ => return Val::Null,
                     }
                 }
-                match (function, &strings[..]) {
-                    (Function::ToLower, [s]) => Val::String(Cow::Owned(s.to_lowercase())),
-                    (Function::ToUpper, [s]) => Val::String(Cow::Owned(s.to_uppercase())),
-                    (Function::StartsWith, [s, p]) => Val::Boolean(s.starts_with(&**p)),
-                    (Function::EndsWith, [s, p]) => Val::Boolean(s.ends_with(&**p)),
-                    (Function::Contains, [s, p]) => Val::Boolean(s.contains(&**p)),
+                match (function, strings) {
+                    (Function::ToLower, [Some(s), None]) => Val::String(change_case(s, false)),
+                    (Function::ToUpper, [Some(s), None]) => Val::String(change_case(s, true)),
+                    (Function::StartsWith, [Some(s), Some(p)]) => Val::Boolean(s.starts_with(&*p)),
+                    (Function::EndsWith, [Some(s), Some(p)]) => Val::Boolean(s.ends_with(&*p)),
+                    (Function::Contains, [Some(s), Some(p)]) => Val::Boolean(s.contains(&*p)),
                     _ => Val::Null,
                 }
             }
@@ -410,6 +435,26 @@ mod tests {
                     "{filter} on {members} members took {taken} steps, more than {bound}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn case_functions_convert_ascii_and_unicode() {
+        let schema = schema();
+        for (id, filter, expected) in [
+            ("Web01", "tolower(id) eq 'web01'", true),
+            ("web01", "tolower(id) eq 'web01'", true),
+            ("ÉCOLE", "tolower(id) eq 'école'", true),
+            ("école", "toupper(id) eq 'ÉCOLE'", true),
+            ("WEB", "toupper(id) eq 'WEB'", true),
+            ("web", "toupper(id) eq 'web'", false),
+        ] {
+            let expr = parse_filter(&schema, filter).unwrap();
+            assert_eq!(
+                expr.matches(&schema, &json!({"id": id})),
+                expected,
+                "{filter} on {id}"
+            );
         }
     }
 

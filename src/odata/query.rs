@@ -103,7 +103,8 @@ impl OrderBy {
 impl fmt::Display for OrderBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let direction = if self.descending { "desc" } else { "asc" };
-        write!(f, "{} {direction}", self.property)
+        super::ast::write_escaped(f, &self.property)?;
+        write!(f, " {direction}")
     }
 }
 
