@@ -12,7 +12,8 @@
 //!
 //! # Quick start
 //!
-//! ```no_run
+#![cfg_attr(feature = "axum", doc = "```no_run")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{extract::Path, routing::get, Router};
 //! use defender_errors::{ApiError, DefenderErrorLayer, TrackingId};
 //!

@@ -16,7 +16,8 @@ use uuid::Uuid;
 /// It renders as a lower-case hyphenated UUID. Handlers get it from the
 /// request extensions, or with the `axum` feature as an extractor:
 ///
-/// ```
+#[cfg_attr(feature = "axum", doc = "```")]
+#[cfg_attr(not(feature = "axum"), doc = "```ignore")]
 /// use defender_errors::TrackingId;
 ///
 /// async fn handler(id: TrackingId) -> String {

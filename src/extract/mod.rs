@@ -54,7 +54,8 @@
 //!
 //! # Example
 //!
-//! ```
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{routing::post, Router};
 //! use defender_errors::extract::Json;
 //! use defender_errors::DefenderErrorLayer;

@@ -149,7 +149,8 @@ impl<M> DefenderErrorLayer<M> {
     /// `target`, `code`, `status` (and `client_request_id` when the client
     /// sent a well-formed one) as the event's own fields.
     ///
-    /// ```
+    #[cfg_attr(all(feature = "axum", feature = "tower-http"), doc = "```")]
+    #[cfg_attr(not(all(feature = "axum", feature = "tower-http")), doc = "```ignore")]
     /// use axum::{routing::get, Router};
     /// use defender_errors::{trace::MakeRequestSpan, DefenderErrorLayer};
     /// use tower_http::trace::TraceLayer;

@@ -55,7 +55,8 @@
 //!
 //! # Example
 //!
-//! ```
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{routing::get, Router};
 //! use defender_errors::{ApiError, DefenderErrorLayer};
 //! use http::{Request, StatusCode};
@@ -93,7 +94,8 @@
 //! [`MakeRequestSpan`](crate::trace::MakeRequestSpan), and turn the layer's
 //! own span off:
 //!
-//! ```
+#![cfg_attr(all(feature = "axum", feature = "tower-http"), doc = "```")]
+#![cfg_attr(not(all(feature = "axum", feature = "tower-http")), doc = "```ignore")]
 //! use axum::{routing::get, Router};
 //! use defender_errors::{trace::MakeRequestSpan, DefenderErrorLayer};
 //! use tower_http::trace::TraceLayer;
@@ -124,7 +126,8 @@ pub use self::service::DefenderError;
 /// plain error response as it is, use
 /// [`DefenderErrorLayer::rewrite_plain_errors`].
 ///
-/// ```
+#[cfg_attr(feature = "axum", doc = "```")]
+#[cfg_attr(not(feature = "axum"), doc = "```ignore")]
 /// use axum::response::IntoResponse;
 /// use defender_errors::Passthrough;
 /// use http::StatusCode;
