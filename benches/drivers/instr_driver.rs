@@ -24,7 +24,7 @@ use tower::{Service, ServiceExt};
 
 fn main() {
     let mut args = std::env::args().skip(1).peekable();
-    if args.peek().map_or(true, |a| a.starts_with("--")) {
+    if args.peek().is_none_or(|a| a.starts_with("--")) {
         // `cargo bench` runs every bench target with `--bench`: this one is
         // driven by benches/instructions.sh only.
         return;
