@@ -168,8 +168,12 @@ fn allocations_the_layer_adds_per_request() {
     // the span's formatted fields (a box and a growing string). The error
     // event is formatted into the subscriber's reused buffer. Bounds
     // measured when this test was written.
+    // With the `opentelemetry` feature the span's `target` is recorded just
+    // after the span is made (it may become the trace id), which grows that
+    // string once more.
+    let otel = i64::from(cfg!(feature = "opentelemetry"));
     let (typical, _) = added("/ok", true);
-    assert!(typical <= 6, "success path with fmt: {typical} added");
+    assert!(typical <= 6 + otel, "success path with fmt: {typical} added");
     let (typical, _) = added("/error", true);
-    assert!(typical <= 7, "error path with fmt: {typical} added");
+    assert!(typical <= 7 + otel, "error path with fmt: {typical} added");
 }
