@@ -173,7 +173,10 @@ fn allocations_the_layer_adds_per_request() {
     // string once more.
     let otel = i64::from(cfg!(feature = "opentelemetry"));
     let (typical, _) = added("/ok", true);
-    assert!(typical <= 6 + otel, "success path with fmt: {typical} added");
+    assert!(
+        typical <= 6 + otel,
+        "success path with fmt: {typical} added"
+    );
     let (typical, _) = added("/error", true);
     assert!(typical <= 7 + otel, "error path with fmt: {typical} added");
 }
