@@ -25,7 +25,9 @@
 //! on the layer's own span, `http.response.status_code`; it is named
 //! `{method} {route}` (or `{method}`). Its status is `Error` for a 5xx
 //! response and is left unset otherwise. `target` and `client_request_id`
-//! are exported as attributes too.
+//! are exported as attributes too (tracing-opentelemetry also exports the
+//! span's module path under the key `target` unless its layer is built
+//! `.with_target(false)`).
 //!
 //! Without an OpenTelemetry layer in the subscriber nothing changes but the
 //! order of the span's fields (`target` is recorded just after the span is

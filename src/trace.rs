@@ -37,6 +37,11 @@
 //! # }
 //! ```
 //!
+//! `TraceLayer::new_for_http()` logs a 5xx once more itself (its default
+//! `on_failure`, an `ERROR` event "response failed" without the code or
+//! the cause); give it `.on_failure(())` to keep the layer's event the only
+//! one per error.
+//!
 //! tower-http's `SetRequestIdLayer`, placed outside the layer, keeps working:
 //! the layer adopts its `RequestId` when it is a UUID (see
 //! [`adopt_request_id`](crate::DefenderErrorLayer::adopt_request_id)), so

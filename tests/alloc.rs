@@ -199,10 +199,18 @@ fn allocations_the_layer_adds_per_request() {
     );
 
     // With a `fmt` subscriber at INFO, against the same span made by hand,
-    // so the subscriber's own cost of a span is in both columns: one more
-    // on each path, the layer's event or span record being formatted.
+    // so the subscriber's own cost of a span is in both columns: the same
+    // counts as without a subscriber (the error event is formatted into
+    // the subscriber's reused buffer). With the
+    // `opentelemetry` feature the span's `target` is recorded just after the
+    // span is made (it may become the trace id), which grows the
+    // subscriber's copy of the fields once more.
+    let otel = i64::from(cfg!(feature = "opentelemetry"));
     let (typical, _) = added("/ok", true);
-    assert!(typical <= 6, "success path with fmt: {typical} added");
+    assert!(
+        typical <= 5 + otel,
+        "success path with fmt: {typical} added"
+    );
     let (typical, _) = added("/error", true);
-    assert!(typical <= 5, "error path with fmt: {typical} added");
+    assert!(typical <= 4 + otel, "error path with fmt: {typical} added");
 }

@@ -274,3 +274,25 @@ async fn make_request_span_records_a_well_formed_client_request_id() {
     assert!(!reply.headers.contains_key("x-ms-client-request-id"));
     assert!(!capture.spans()[0].fields.contains_key("client_request_id"));
 }
+
+#[tokio::test]
+async fn with_on_failure_off_a_5xx_logs_exactly_one_error_level_event() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.subscriber());
+    let app = routes()
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(MakeRequestSpan::new())
+                .on_failure(()),
+        )
+        .layer(DefenderErrorLayer::new().without_span());
+
+    let reply = send(&app, get_req("/crash")).await;
+    assert_eq!(reply.status, 500);
+    let events = capture.events();
+    let errors: Vec<&EventRecord> = events.iter().filter(|e| e.level == Level::ERROR).collect();
+    assert_eq!(errors.len(), 1, "{events:#?}");
+    assert_eq!(errors[0].fields["code"], "InternalServerError");
+    assert_eq!(errors[0].fields["cause"], "disk on fire");
+    assert_eq!(errors[0].fields["target"], reply.request_id());
+}

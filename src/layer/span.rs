@@ -14,6 +14,7 @@ macro_rules! span_at {
         tracing::span!(
             $level,
             "request",
+            // Evaluated only when the span is enabled.
             target = %$target,
             method = %$req.method(),
             path = $req.uri().path(),
@@ -56,23 +57,47 @@ pub(crate) fn request_span<B>(
     req: &Request<B>,
 ) -> Span {
     let client_request_id = client_request_id.and_then(|v| v.to_str().ok());
-    // The id's text, on the stack: no allocation.
+    // The id's text, on the stack (no allocation), encoded only if the
+    // span is enabled: the macro evaluates field values after its level
+    // check.
+    #[cfg_attr(feature = "opentelemetry", allow(unused_mut, unused_variables))]
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let target: &str = id.as_uuid().hyphenated().encode_lower(&mut text);
+    #[cfg_attr(feature = "opentelemetry", allow(unused_variables))]
+    let uuid = id.as_uuid();
     let span = match level {
-        Level::ERROR => span_at!(Level::ERROR, target, req, client_request_id),
-        Level::WARN => span_at!(Level::WARN, target, req, client_request_id),
-        Level::INFO => span_at!(Level::INFO, target, req, client_request_id),
-        Level::DEBUG => span_at!(Level::DEBUG, target, req, client_request_id),
-        Level::TRACE => span_at!(Level::TRACE, target, req, client_request_id),
+        Level::ERROR => span_at!(
+            Level::ERROR,
+            encode(uuid, &mut text),
+            req,
+            client_request_id
+        ),
+        Level::WARN => span_at!(Level::WARN, encode(uuid, &mut text), req, client_request_id),
+        Level::INFO => span_at!(Level::INFO, encode(uuid, &mut text), req, client_request_id),
+        Level::DEBUG => span_at!(
+            Level::DEBUG,
+            encode(uuid, &mut text),
+            req,
+            client_request_id
+        ),
+        Level::TRACE => span_at!(
+            Level::TRACE,
+            encode(uuid, &mut text),
+            req,
+            client_request_id
+        ),
     };
     #[cfg(feature = "opentelemetry")]
     {
-        let _ = target;
         crate::otel::link(&span, id, made, req);
         span.record("target", tracing::field::display(*id));
     }
     #[cfg(not(feature = "opentelemetry"))]
     let _ = made;
     span
+}
+
+/// `uuid`'s lower-case hyphenated text, written into `buf`.
+#[cfg_attr(feature = "opentelemetry", allow(dead_code))]
+fn encode<'a>(uuid: &uuid::Uuid, buf: &'a mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &'a str {
+    uuid.hyphenated().encode_lower(buf)
 }

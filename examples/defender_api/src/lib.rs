@@ -61,6 +61,7 @@ mod listing;
 mod machines;
 pub mod serve;
 mod store;
+pub mod telemetry;
 
 pub use self::limits::RateLimits;
 pub use self::serve::serve;

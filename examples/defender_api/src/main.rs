@@ -28,11 +28,8 @@
 //! ones at once, lets requests in flight finish for up to
 //! `--shutdown-timeout-ms`, then exits with status 0.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
-
-use tracing_subscriber::EnvFilter;
 
 use defender_api as app;
 
@@ -97,23 +94,6 @@ fn parse_args() -> Result<Options, String> {
     Ok(options)
 }
 
-fn init_logging(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Colour codes only on a terminal: a file or a pipe gets plain text.
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(std::io::stdout);
-    if json {
-        logs.json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init();
-    } else {
-        logs.init();
-    }
-}
-
 /// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are
 /// installed here, before the future is first polled, so a signal that
 /// comes as soon as the server says it is listening is not missed.
@@ -155,7 +135,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(options.json_logs);
+    // Log lines, and OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+    // dropped at the end of `main`, which flushes the traces.
+    let _telemetry = app::telemetry::init(options.json_logs);
     // A panic is answered and logged by the layer (payload, code, target);
     // the hook only adds where it happened, as a log line, not on stderr.
     std::panic::set_hook(Box::new(|info| {
