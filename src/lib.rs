@@ -47,17 +47,22 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
+//! | `utoipa` | no | OpenAPI schemas of the envelope and per-operation error responses: the `openapi` module |
 //!
 //! Without `axum` the layer works around any `Service<http::Request<B>>`
 //! (a hyper `service_fn`, for example) and [`ApiError`] converts into an
 //! `http::Response` with [`ApiError::into_http_response`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod client;
 mod code;
 mod error;
 pub mod extract;
 pub mod layer;
 pub mod odata;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod openapi;
 mod tracking;
 pub mod value;
 
