@@ -544,3 +544,100 @@ fn required_header(schema: impl Into<RefOr<Schema>>, description: &str) -> Heade
     header.extensions = Some(Extensions::from_iter([("required", Value::Bool(true))]));
     header
 }
+
+/// The schemas of the typed values, so a parameter or body member of one of
+/// these types documents exactly what the value's check accepts.
+mod values {
+    use std::borrow::Cow;
+
+    use utoipa::openapi::schema::{
+        AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, Type,
+    };
+    use utoipa::openapi::RefOr;
+    use utoipa::{PartialSchema, ToSchema};
+
+    use crate::{Batch, DomainName, FileHash, HttpUrl, IpAddress, Md5Hash, Sha1Hash, Sha256Hash};
+
+    /// One DNS label: 1 to 63 letters, digits and hyphens, no hyphen at
+    /// either end.
+    const LABEL: &str = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+
+    /// A string schema with a pattern (anchored at both ends).
+    fn pattern(pattern: String, max_length: Option<usize>, description: &str) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .max_length(max_length)
+            .description(Some(description))
+            .into()
+    }
+
+    fn hex(lengths: &[usize], description: &str) -> RefOr<Schema> {
+        let alternatives: Vec<String> = lengths
+            .iter()
+            .map(|len| format!("[0-9a-fA-F]{{{len}}}"))
+            .collect();
+        pattern(
+            format!("^({})$", alternatives.join("|")),
+            lengths.iter().max().copied(),
+            description,
+        )
+    }
+
+    macro_rules! named {
+        ($($ty:ty => $name:literal, $schema:expr;)*) => {$(
+            impl PartialSchema for $ty {
+                fn schema() -> RefOr<Schema> {
+                    $schema
+                }
+            }
+
+            impl ToSchema for $ty {
+                fn name() -> Cow<'static, str> {
+                    Cow::Borrowed($name)
+                }
+            }
+        )*};
+    }
+
+    named! {
+        FileHash => "FileHash", hex(&[32, 40, 64], "A file hash: MD5, SHA-1 or SHA-256, in hexadecimal digits.");
+        Md5Hash => "Md5Hash", hex(&[32], "An MD5 hash: 32 hexadecimal digits.");
+        Sha1Hash => "Sha1Hash", hex(&[40], "A SHA-1 hash: 40 hexadecimal digits.");
+        Sha256Hash => "Sha256Hash", hex(&[64], "A SHA-256 hash: 64 hexadecimal digits.");
+        DomainName => "DomainName", pattern(
+            // The last label is not all digits (that would be an IPv4 address).
+            format!("^({LABEL}\\.)*(?![0-9]+$){LABEL}$"),
+            Some(253),
+            "An RFC 1123 host name (internationalized names in A-label form).",
+        );
+        HttpUrl => "HttpUrl", pattern(
+            // A subset the check accepts: a host name, an optional path of
+            // unreserved characters. Labels starting with `xn--` must be
+            // valid punycode, which a pattern cannot say, so they are left out.
+            format!("^[Hh][Tt][Tt][Pp][Ss]?://((?![Xx][Nn]--){LABEL}\\.)*(?![0-9]+(/|$))(?![Xx][Nn]--){LABEL}(/[A-Za-z0-9._~-]*)*$"),
+            Some(2048),
+            "An absolute http or https URL.",
+        );
+        IpAddress => "IpAddress", AnyOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::Custom("ipv4".to_owned()))))
+            .item(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::Custom("ipv6".to_owned()))))
+            .description(Some("An IPv4 (dotted quad) or IPv6 address."))
+            .into();
+    }
+
+    impl<T: ToSchema, const MAX: usize> PartialSchema for Batch<T, MAX> {
+        fn schema() -> RefOr<Schema> {
+            ArrayBuilder::new()
+                .items(T::schema())
+                .max_items(Some(MAX))
+                .into()
+        }
+    }
+
+    impl<T: ToSchema, const MAX: usize> ToSchema for Batch<T, MAX> {
+        fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            T::schemas(schemas);
+        }
+    }
+}
