@@ -120,7 +120,7 @@ pub(crate) async fn ip_stats(
 /// One indicator as submitted: `POST /api/indicators` and each element of
 /// an import. Names are case-sensitive, as in Defender.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct IndicatorRequest {
     /// The hash, address, domain or URL; checked by `IndicatorType`.
     indicator_value: String,
@@ -281,7 +281,7 @@ pub(crate) async fn submit(
 
 /// The body of an import.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct ImportRequest {
     /// Up to 500 indicators.
     #[schema(schema_with = Batch::<IndicatorRequest, MAX_IMPORT>::schema)]

@@ -79,7 +79,7 @@ pub(crate) async fn get(
 
 /// The body of `isolate`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct IsolateRequest {
     /// Why the machine is isolated.
     comment: String,
@@ -147,7 +147,7 @@ pub(crate) async fn isolate(
 
 /// The body of `unisolate` and the other comment-only actions.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct CommentRequest {
     /// Why the action is taken.
     comment: String,
@@ -184,7 +184,7 @@ pub(crate) async fn unisolate(
 
 /// The body of `runliveresponse`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub(crate) struct LiveResponseRequest {
     /// The commands to run, at least one.
     #[schema(min_items = 1)]
