@@ -16,8 +16,25 @@ seed="${2:-${SCHEMATHESIS_SEED:-20261201}}"
 venv="${SCHEMATHESIS_VENV:-target/schemathesis-venv}"
 
 # The tools, in a virtualenv of their own (kept in target/ between runs).
+# Python 3.12 or later: on 3.11, schemathesis' generation of the largest
+# import batch can trip CPython's "AST constructor recursion depth
+# mismatch" error. pyenv's interpreters are used when its shims are not set
+# to one.
 if [[ ! -x "$venv/bin/schemathesis" || ! -x "$venv/bin/openapi-spec-validator" ]]; then
-    python3 -m venv "$venv"
+    python=""
+    for candidate in python3.13 python3.12 \
+        $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            python="$candidate"
+            break
+        fi
+    done
+    if [[ -z "$python" ]]; then
+        echo "schemathesis.sh: no Python 3.12 or later; trying python3" >&2
+        python=python3
+    fi
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         'schemathesis>=4,<5' 'openapi-spec-validator>=0.7'
 fi

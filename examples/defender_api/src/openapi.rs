@@ -232,13 +232,13 @@ fn filter_schema(schema: &defender_errors::odata::Schema) -> RefOr<Schema> {
                 }
                 _ => return None,
             };
-            Some(format!("{} eq {literal}", p.name()))
+            Some(format!("{} +eq +{literal}", p.name()))
         })
         .chain(["true".to_owned(), "false".to_owned()])
         .collect();
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .pattern(Some(format!("^({})$", alternatives.join("|"))))
+        .pattern(Some(format!("^ *({}) *$", alternatives.join("|"))))
         .max_length(Some(schema.max_filter_length()))
         .into()
 }

@@ -154,7 +154,7 @@ async fn parameters_and_bodies_carry_their_formats_and_exact_names() {
     assert!(param("$filter")["schema"]["pattern"]
         .as_str()
         .unwrap()
-        .contains("isIsolated eq (true|false)"));
+        .contains("isIsolated +eq +(true|false)"));
     assert_eq!(codes(&list["responses"]["400"]), ["ODataError"]);
     assert_eq!(codes(&list["responses"]["429"]), ["TooManyRequests"]);
 }
