@@ -143,7 +143,7 @@ impl<M: ODataSchema> IntoParams for ODataOptions<M> {
         let mut params = vec![
             option(
                 "$filter",
-                filter_schema(&schema),
+                filter_schema(schema),
                 "A boolean expression over the entity's properties. The document describes \
                  one comparison (`property eq value`); the server also accepts `and`, `or`, \
                  `not`, the other comparison operators and functions.",
