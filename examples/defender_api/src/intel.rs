@@ -27,11 +27,11 @@ pub(crate) const MAX_IMPORT: usize = 500;
 
 defender_errors::error_responses! {
     /// `GET /api/files/{hash}`.
-    pub(crate) struct FileErrors: InvalidHashValue, ResourceNotFound;
+    pub(crate) struct FileErrors: InvalidInput, InvalidHashValue, ResourceNotFound;
     /// `GET /api/domains/{domain}/stats`.
-    pub(crate) struct DomainErrors: InvalidDomainName;
+    pub(crate) struct DomainErrors: InvalidInput, InvalidDomainName;
     /// `GET /api/ips/{ip}/stats`.
-    pub(crate) struct IpErrors: InvalidIpAddress;
+    pub(crate) struct IpErrors: InvalidInput, InvalidIpAddress;
     /// `POST /api/indicators`: the value fails the check of its type.
     pub(crate) struct SubmitErrors: InvalidHashValue, InvalidDomainName, InvalidIpAddress, InvalidUrl;
     /// `POST /api/indicators/import`.

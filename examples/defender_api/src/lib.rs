@@ -20,6 +20,9 @@
 //!   import route       + rate limit 30/min per token (429)
 //! ```
 //!
+//! `GET /openapi.json` (no token) serves the OpenAPI document, generated
+//! from the handlers' annotations: see [`openapi`].
+//!
 //! The stack is one service in front of the whole router (installed as the
 //! outer router's fallback service), so the concurrency limit counts every
 //! request, not each route's own.

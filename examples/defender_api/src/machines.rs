@@ -23,19 +23,21 @@ use super::AppState;
 /// Selective isolation needs at least this sensor version on Windows.
 pub(crate) const MIN_SELECTIVE_ISOLATION_VERSION: &str = "10.4500.0.0";
 
+// An operation with a path parameter also answers `InvalidInput` for a
+// segment that is not valid UTF-8 once percent-decoded.
 defender_errors::error_responses! {
     /// `GET /api/machines`, `GET /api/alerts`, `GET /api/indicators`.
     pub(crate) struct ListErrors: ODataError, TooManyRequests;
     /// An entity read by id.
-    pub(crate) struct GetErrors: ResourceNotFound;
+    pub(crate) struct GetErrors: InvalidInput, ResourceNotFound;
     /// `isolate`.
-    pub(crate) struct IsolateErrors: OsPlatformNotSupported, ClientVersionNotSupported, DisallowedOperation, ResourceNotFound;
+    pub(crate) struct IsolateErrors: InvalidInput, OsPlatformNotSupported, ClientVersionNotSupported, DisallowedOperation, ResourceNotFound;
     /// `unisolate`.
-    pub(crate) struct UnisolateErrors: DisallowedOperation, ResourceNotFound;
+    pub(crate) struct UnisolateErrors: InvalidInput, DisallowedOperation, ResourceNotFound;
     /// `runliveresponse`.
-    pub(crate) struct LiveResponseErrors: BadRequest, DisabledFeature, ResourceNotFound;
+    pub(crate) struct LiveResponseErrors: InvalidInput, BadRequest, DisabledFeature, ResourceNotFound;
     /// `GetPackageUri`.
-    pub(crate) struct PackageUriErrors: BadRequest, ResourceNotFound;
+    pub(crate) struct PackageUriErrors: InvalidInput, BadRequest, ResourceNotFound;
 }
 
 /// Lists machines, with OData options.

@@ -165,13 +165,30 @@ async fn parameters_and_bodies_carry_their_formats_and_exact_names() {
 #[tokio::test]
 async fn every_documented_operation_is_served_and_answers_as_documented() {
     let doc = document().await;
-    for (path, method, operation) in operations(&doc) {
-        let uri = path
-            .replace("{id}", "no-such-id")
+    let made_up = |path: &str| {
+        path.replace("{id}", "no-such-id")
             .replace("{hash}", "not-a-hash")
             .replace("{domain}", "bad_domain")
             .replace("{ip}", "1.2.3")
-            .replace("/api/simulate/delay", "/api/simulate/delay?ms=1");
+            .replace("/api/simulate/delay", "/api/simulate/delay?ms=1")
+    };
+    // A segment that is not UTF-8 once decoded.
+    let not_utf8 = |path: &str| {
+        ["{id}", "{hash}", "{domain}", "{ip}"]
+            .iter()
+            .fold(path.to_owned(), |p, param| p.replace(param, "%FF"))
+    };
+    let cases = operations(&doc)
+        .into_iter()
+        .flat_map(|(path, method, operation)| {
+            let mut uris = vec![made_up(&path)];
+            if path.contains('{') {
+                uris.push(not_utf8(&path));
+            }
+            uris.into_iter()
+                .map(move |uri| (uri, method.clone(), operation.clone()))
+        });
+    for (uri, method, operation) in cases {
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let request = Request::builder()
             .method(method.clone())
