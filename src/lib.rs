@@ -41,6 +41,9 @@
 //! - Typed values that answer with their own code when they fail their
 //!   check: [`FileHash`], [`DomainName`], [`IpAddress`], [`HttpUrl`] and
 //!   [`Batch`]; see the [`value`] module.
+//! - [`client::ErrorResponse`]: an error as a client reads it.
+//! - The `openapi` module (feature `utoipa`): the envelope's schema and each
+//!   operation's error responses for an OpenAPI document.
 //!
 //! # Feature flags
 //!
