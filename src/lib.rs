@@ -42,6 +42,9 @@
 //! - Typed values that answer with their own code when they fail their
 //!   check: [`FileHash`], [`DomainName`], [`IpAddress`], [`HttpUrl`] and
 //!   [`Batch`]; see the [`value`] module.
+//! - [`client::ErrorResponse`]: an error as a client reads it.
+//! - The `openapi` module (feature `utoipa`): the envelope's schema and each
+//!   operation's error responses for an OpenAPI document.
 //!
 //! # Feature flags
 //!
@@ -51,12 +54,14 @@
 //! | `tower-http` | yes | `trace::MakeRequestSpan` for `TraceLayer`; adopting tower-http's `RequestId` |
 //! | `opentelemetry` | no | the tracking id is the OpenTelemetry trace id (see `otel`) |
 //! | `odata` | no | the `odata` module: `$filter` and the other OData query options, parsed, checked and applied |
+//! | `utoipa` | no | OpenAPI schemas of the envelope and per-operation error responses: the `openapi` module |
 //!
 //! Without `axum` the layer works around any `Service<http::Request<B>>`
 //! (a hyper `service_fn`, for example) and [`ApiError`] converts into an
 //! `http::Response` with [`ApiError::into_http_response`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod client;
 mod code;
 mod error;
 pub mod extract;
@@ -65,6 +70,9 @@ pub mod layer;
 #[cfg(feature = "odata")]
 #[cfg_attr(docsrs, doc(cfg(feature = "odata")))]
 pub mod odata;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod openapi;
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod otel;

@@ -10,11 +10,20 @@ use super::auth::{AlertReadAll, Require};
 use defender_errors::odata::ODataQuery;
 
 use super::listing::{self, Alerts};
-use super::machines::to_values;
+use super::machines::{to_values, GetErrors, ListErrors};
 use super::store::Alert;
 use super::AppState;
 
-/// `GET /api/alerts`
+/// Lists alerts, with OData options.
+#[utoipa::path(
+    get,
+    path = "/api/alerts",
+    operation_id = "ListAlerts",
+    tag = "alerts",
+    params(crate::openapi::ODataOptions<Alerts>),
+    responses((status = 200, description = "A page of alerts", body = Alerts), ListErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     _: Require<AlertReadAll>,
     query: ODataQuery<Alerts>,
@@ -24,7 +33,16 @@ pub(crate) async fn list(
     listing::respond("Alerts", &query, &items)
 }
 
-/// `GET /api/alerts/{id}`
+/// Retrieves an alert by its id.
+#[utoipa::path(
+    get,
+    path = "/api/alerts/{id}",
+    operation_id = "GetAlert",
+    tag = "alerts",
+    params(("id" = String, Path, description = "The alert id")),
+    responses((status = 200, description = "The alert", body = Alert), GetErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn get(
     _: Require<AlertReadAll>,
     Path(id): Path<String>,

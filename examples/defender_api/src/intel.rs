@@ -9,20 +9,45 @@ use defender_errors::{
     Sha256Hash,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 use super::auth::{Principal, Require, TiReadAll, TiReadWriteAll};
 use defender_errors::odata::ODataQuery;
 
 use super::listing::{self, Indicators};
-use super::machines::to_values;
+use super::machines::{to_values, ListErrors};
 use super::store::{self, FileInfo, HostStats, Indicator, IpStats};
 use super::AppState;
 
 /// The most indicators one import takes.
 pub(crate) const MAX_IMPORT: usize = 500;
 
-/// `GET /api/files/{hash}`: by SHA-1, SHA-256 or MD5.
+defender_errors::error_responses! {
+    /// `GET /api/files/{hash}`.
+    pub(crate) struct FileErrors: InvalidInput, InvalidHashValue, ResourceNotFound;
+    /// `GET /api/domains/{domain}/stats`.
+    pub(crate) struct DomainErrors: InvalidInput, InvalidDomainName;
+    /// `GET /api/ips/{ip}/stats`.
+    pub(crate) struct IpErrors: InvalidInput, InvalidIpAddress;
+    /// `POST /api/indicators`: the value fails the check of its type.
+    pub(crate) struct SubmitErrors: InvalidHashValue, InvalidDomainName, InvalidIpAddress, InvalidUrl;
+    /// `POST /api/indicators/import`.
+    pub(crate) struct ImportErrors: MaximumBatchSizeExceeded, TooManyRequests;
+}
+
+/// Retrieves a file's information by its SHA-1, SHA-256 or MD5 hash.
+#[utoipa::path(
+    get,
+    path = "/api/files/{hash}",
+    operation_id = "GetFileInformation",
+    tag = "intel",
+    params(("hash" = FileHash, Path, description = "An MD5, SHA-1 or SHA-256 hash")),
+    responses((status = 200, description = "The file", body = FileInfo), FileErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn file(
     _: Require<TiReadAll>,
     Path(hash): Path<FileHash>,
@@ -41,6 +66,15 @@ pub(crate) async fn file(
 
 /// `GET /api/domains/{domain}/stats`: a domain never seen in the
 /// organization has a prevalence of 0, as in Defender.
+#[utoipa::path(
+    get,
+    path = "/api/domains/{domain}/stats",
+    operation_id = "GetDomainStats",
+    tag = "intel",
+    params(("domain" = DomainName, Path, description = "A domain name")),
+    responses((status = 200, description = "The domain's statistics", body = HostStats), DomainErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn domain_stats(
     _: Require<TiReadAll>,
     Path(domain): Path<DomainName>,
@@ -56,7 +90,17 @@ pub(crate) async fn domain_stats(
     }))
 }
 
-/// `GET /api/ips/{ip}/stats`
+/// Organization statistics of an IP address; one never seen has a
+/// prevalence of 0.
+#[utoipa::path(
+    get,
+    path = "/api/ips/{ip}/stats",
+    operation_id = "GetIpStats",
+    tag = "intel",
+    params(("ip" = IpAddress, Path, description = "An IPv4 or IPv6 address")),
+    responses((status = 200, description = "The address's statistics", body = IpStats), IpErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn ip_stats(
     _: Require<TiReadAll>,
     Path(ip): Path<IpAddress>,
@@ -75,9 +119,10 @@ pub(crate) async fn ip_stats(
 
 /// One indicator as submitted: `POST /api/indicators` and each element of
 /// an import. Names are case-sensitive, as in Defender.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct IndicatorRequest {
+    /// The hash, address, domain or URL; checked by `IndicatorType`.
     indicator_value: String,
     indicator_type: IndicatorType,
     action: IndicatorAction,
@@ -86,8 +131,9 @@ pub(crate) struct IndicatorRequest {
     severity: Option<Severity>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
-enum IndicatorType {
+/// The kind of value an indicator holds.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+pub(crate) enum IndicatorType {
     FileSha1,
     FileSha256,
     FileMd5,
@@ -96,14 +142,77 @@ enum IndicatorType {
     Url,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+impl IndicatorType {
+    /// Every type, in the order of the enum.
+    const ALL: [IndicatorType; 6] = [
+        IndicatorType::FileSha1,
+        IndicatorType::FileSha256,
+        IndicatorType::FileMd5,
+        IndicatorType::IpAddress,
+        IndicatorType::DomainName,
+        IndicatorType::Url,
+    ];
+
+    /// The schema of a value of this type: the one its check uses.
+    fn value_schema(self) -> RefOr<Schema> {
+        match self {
+            IndicatorType::FileSha1 => Sha1Hash::schema(),
+            IndicatorType::FileSha256 => Sha256Hash::schema(),
+            IndicatorType::FileMd5 => Md5Hash::schema(),
+            IndicatorType::IpAddress => IpAddress::schema(),
+            IndicatorType::DomainName => DomainName::schema(),
+            IndicatorType::Url => HttpUrl::schema(),
+        }
+    }
+}
+
+/// The document's view of `POST /api/indicators`: an [`IndicatorRequest`]
+/// whose `IndicatorValue` passes the check of its `IndicatorType`, written
+/// as one alternative per type.
+pub(crate) struct IndicatorSubmission;
+
+impl PartialSchema for IndicatorSubmission {
+    fn schema() -> RefOr<Schema> {
+        let RefOr::T(Schema::Object(base)) = IndicatorRequest::schema() else {
+            unreachable!("a derived struct schema is an object")
+        };
+        let alternatives = IndicatorType::ALL.into_iter().map(|kind| {
+            let mut object = base.clone();
+            object.properties.insert(
+                "IndicatorType".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([name_of(kind)]))
+                    .into(),
+            );
+            object
+                .properties
+                .insert("IndicatorValue".to_owned(), kind.value_schema());
+            object
+        });
+        alternatives
+            .fold(OneOfBuilder::new(), |one_of, object| one_of.item(object))
+            .description(Some("One indicator; the value must be valid for its type."))
+            .into()
+    }
+}
+
+impl ToSchema for IndicatorSubmission {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        IndicatorRequest::schemas(schemas);
+    }
+}
+
+/// What Defender does when it meets the indicator.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 enum IndicatorAction {
     Alert,
     Block,
     Allowed,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+/// The severity of the alert the indicator raises.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]
 enum Severity {
     #[default]
     Informational,
@@ -150,7 +259,17 @@ fn name_of<T: Serialize>(value: T) -> String {
     }
 }
 
-/// `POST /api/indicators`: submits or updates one indicator.
+/// Submits or updates one indicator. The value must pass the check of its
+/// type (the document says which, per type).
+#[utoipa::path(
+    post,
+    path = "/api/indicators",
+    operation_id = "SubmitIndicator",
+    tag = "intel",
+    request_body = IndicatorSubmission,
+    responses((status = 200, description = "The indicator as stored", body = Indicator), SubmitErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn submit(
     Require(principal, ..): Require<TiReadWriteAll>,
     State(state): State<AppState>,
@@ -161,21 +280,53 @@ pub(crate) async fn submit(
 }
 
 /// The body of an import.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ImportRequest {
+    /// Up to 500 indicators.
+    #[schema(schema_with = Batch::<IndicatorRequest, MAX_IMPORT>::schema)]
     indicators: Batch<IndicatorRequest, MAX_IMPORT>,
 }
 
-/// `POST /api/indicators/import`: up to 500 indicators. A value that fails
-/// its type's check fails only its own item; the result lists every item.
+/// The answer of an import: one result per submitted indicator.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ImportResponse {
+    #[serde(rename = "@odata.context")]
+    context: &'static str,
+    value: Vec<ImportResult>,
+}
+
+/// What became of one imported indicator.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ImportResult {
+    /// The stored indicator's id; null when it failed.
+    id: Option<String>,
+    /// The value as stored, or as submitted when it failed.
+    indicator: String,
+    is_failed: bool,
+    /// Why it failed; null when it did not.
+    failure_reason: Option<String>,
+}
+
+/// Imports up to 500 indicators. A value that fails its type's check fails
+/// only its own item; the result lists every item.
+#[utoipa::path(
+    post,
+    path = "/api/indicators/import",
+    operation_id = "ImportIndicators",
+    tag = "intel",
+    request_body = ImportRequest,
+    responses((status = 200, description = "One result per indicator", body = ImportResponse), ImportErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn import(
     Require(principal, ..): Require<TiReadWriteAll>,
     State(state): State<AppState>,
     Body(request): Body<ImportRequest>,
-) -> Json<Value> {
+) -> Json<ImportResponse> {
     let mut store = state.store.write();
-    let results: Vec<Value> = request
+    let results: Vec<ImportResult> = request
         .indicators
         .into_iter()
         .map(|item| {
@@ -183,21 +334,39 @@ pub(crate) async fn import(
             match item.into_indicator(&principal) {
                 Ok(indicator) => {
                     let stored = store.upsert_indicator(indicator);
-                    json!({"id": stored.id, "indicator": stored.indicator_value, "isFailed": false, "failureReason": null})
+                    ImportResult {
+                        id: Some(stored.id),
+                        indicator: stored.indicator_value,
+                        is_failed: false,
+                        failure_reason: None,
+                    }
                 }
-                Err(error) => {
-                    json!({"id": null, "indicator": submitted, "isFailed": true, "failureReason": error.message()})
-                }
+                Err(error) => ImportResult {
+                    id: None,
+                    indicator: submitted,
+                    is_failed: true,
+                    failure_reason: Some(error.message().to_owned()),
+                },
             }
         })
         .collect();
-    Json(json!({
-        "@odata.context": "/api/$metadata#Collection(microsoft.windowsDefenderATP.api.ImportIndicatorResult)",
-        "value": results,
-    }))
+    Json(ImportResponse {
+        context:
+            "/api/$metadata#Collection(microsoft.windowsDefenderATP.api.ImportIndicatorResult)",
+        value: results,
+    })
 }
 
-/// `GET /api/indicators`
+/// Lists indicators, with OData options.
+#[utoipa::path(
+    get,
+    path = "/api/indicators",
+    operation_id = "ListIndicators",
+    tag = "intel",
+    params(crate::openapi::ODataOptions<Indicators>),
+    responses((status = 200, description = "A page of indicators", body = Indicators), ListErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     _: Require<TiReadAll>,
     query: ODataQuery<Indicators>,

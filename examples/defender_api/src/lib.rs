@@ -24,6 +24,9 @@
 //!   import route       + rate limit 30/min per token (429)
 //! ```
 //!
+//! `GET /openapi.json` (no token) serves the OpenAPI document, generated
+//! from the handlers' annotations: see [`openapi`].
+//!
 //! The stack is one service in front of the whole router (installed as the
 //! outer router's fallback service), so the concurrency limit counts every
 //! request, not each route's own.
@@ -59,6 +62,7 @@ mod intel;
 pub mod limits;
 mod listing;
 mod machines;
+pub mod openapi;
 pub mod serve;
 mod store;
 pub mod telemetry;
@@ -183,6 +187,8 @@ pub fn app(config: Config) -> Router {
         .route("/api/simulate/slow", get(simulate_slow))
         .route("/api/simulate/delay", get(simulate_delay))
         .layer(middleware::from_fn(auth::authenticate))
+        // The document needs no token.
+        .route("/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
 
@@ -207,14 +213,30 @@ pub fn app(config: Config) -> Router {
     Router::new().fallback_service(stack)
 }
 
-/// `GET /api/simulate/panic`: a handler bug. The layer answers 500 with an
-/// empty message and logs the payload with the request's id.
+/// A handler bug, on purpose: the layer answers 500 with an empty message
+/// and logs the payload with the request's id.
+#[utoipa::path(
+    get,
+    path = "/api/simulate/panic",
+    operation_id = "SimulatePanic",
+    tag = "simulate",
+    responses((status = 200, description = "Never: the handler always panics", body = Object)),
+    security(("bearer" = []))
+)]
 async fn simulate_panic(_: auth::Require<auth::MachineReadAll>) -> Json<Value> {
     panic!("simulated handler bug: index out of range while building the response")
 }
 
-/// `GET /api/simulate/slow`: a handler that takes twice the server's time
-/// limit, so the timeout answers 504 first.
+/// A handler that takes twice the server's time limit, so the timeout
+/// answers 504 first.
+#[utoipa::path(
+    get,
+    path = "/api/simulate/slow",
+    operation_id = "SimulateSlow",
+    tag = "simulate",
+    responses((status = 200, description = "Never: the time limit answers first", body = Object)),
+    security(("bearer" = []))
+)]
 async fn simulate_slow(
     _: auth::Require<auth::MachineReadAll>,
     State(state): State<AppState>,
@@ -224,7 +246,8 @@ async fn simulate_slow(
 }
 
 /// The query of `GET /api/simulate/delay`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Delay {
     /// How long to take, in milliseconds.
     ms: u64,
@@ -234,18 +257,42 @@ struct Delay {
 /// answers 200 after `N` milliseconds, at most half the server's time
 /// limit, so the timeout never cuts it short (the graceful-shutdown test
 /// keeps it in flight while the server stops).
+#[utoipa::path(
+    get,
+    path = "/api/simulate/delay",
+    operation_id = "SimulateDelay",
+    tag = "simulate",
+    params(Delay),
+    responses((status = 200, description = "Finished after the delay", body = Delayed), DelayErrors),
+    security(("bearer" = []))
+)]
 async fn simulate_delay(
     _: auth::Require<auth::MachineReadAll>,
     State(state): State<AppState>,
     Query(delay): Query<Delay>,
-) -> Json<Value> {
+) -> Json<Delayed> {
     let cap = state.config.handler_timeout / 2;
     let waited = Duration::from_millis(delay.ms).min(cap);
     tokio::time::sleep(waited).await;
-    Json(json!({
-        "status": "finished",
-        "delayMs": u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-    }))
+    Json(Delayed {
+        status: "finished",
+        delay_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+defender_errors::error_responses! {
+    /// `GET /api/simulate/delay`: a missing or malformed `ms`.
+    struct DelayErrors: InvalidInput, MissingRequiredParameter;
+}
+
+/// The answer of `GET /api/simulate/delay`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Delayed {
+    /// Always `finished`.
+    status: &'static str,
+    /// How long the handler waited, in milliseconds.
+    delay_ms: u64,
 }
 
 /// Middleware: one INFO event per response with status and duration. It

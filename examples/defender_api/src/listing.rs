@@ -13,6 +13,11 @@ use defender_errors::odata::{
     Capabilities as C, ODataQuery, ODataSchema, PropertyType as T, Schema,
 };
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema as OaSchema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+use super::store::{Alert, Indicator, Machine};
 
 /// The page of `items` that `query` selects, as Defender sends a list.
 pub(crate) fn respond<M>(entity_set: &str, query: &ODataQuery<M>, items: &[Value]) -> Json<Value> {
@@ -157,4 +162,56 @@ impl ODataSchema for Indicators {
         });
         &SCHEMA
     }
+}
+
+/// The schema of a page of `T`, as [`respond`] writes it. `$select` keeps
+/// only the chosen members of each item, so an item's members are all
+/// optional here.
+fn page_schema<T: ToSchema>() -> RefOr<OaSchema> {
+    let item = match T::schema() {
+        RefOr::T(OaSchema::Object(mut object)) => {
+            object.required.clear();
+            RefOr::T(OaSchema::Object(object))
+        }
+        other => other,
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "@odata.context",
+            ObjectBuilder::new().schema_type(Type::String),
+        )
+        .required("@odata.context")
+        .property(
+            "@odata.count",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .description(Some("The number of matching items, with `$count=true`.")),
+        )
+        .property("value", ArrayBuilder::new().items(item))
+        .required("value")
+        .into()
+}
+
+macro_rules! pages {
+    ($($marker:ty => $item:ty, $name:literal;)*) => {$(
+        impl PartialSchema for $marker {
+            fn schema() -> RefOr<OaSchema> {
+                page_schema::<$item>()
+            }
+        }
+
+        impl ToSchema for $marker {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+        }
+    )*};
+}
+
+pages! {
+    Machines => Machine, "MachinePage";
+    Alerts => Alert, "AlertPage";
+    Indicators => Indicator, "IndicatorPage";
 }

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use defender_errors::extract::{Json as Body, Path};
 use defender_errors::ApiError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::auth::{
     MachineCollectForensics, MachineIsolate, MachineLiveResponse, MachineReadAll, Require,
@@ -22,7 +23,33 @@ use super::AppState;
 /// Selective isolation needs at least this sensor version on Windows.
 pub(crate) const MIN_SELECTIVE_ISOLATION_VERSION: &str = "10.4500.0.0";
 
-/// `GET /api/machines`
+// An operation with a path parameter also answers `InvalidInput` for a
+// segment that is not valid UTF-8 once percent-decoded.
+defender_errors::error_responses! {
+    /// `GET /api/machines`, `GET /api/alerts`, `GET /api/indicators`.
+    pub(crate) struct ListErrors: ODataError, TooManyRequests;
+    /// An entity read by id.
+    pub(crate) struct GetErrors: InvalidInput, ResourceNotFound;
+    /// `isolate`.
+    pub(crate) struct IsolateErrors: InvalidInput, OsPlatformNotSupported, ClientVersionNotSupported, DisallowedOperation, ResourceNotFound;
+    /// `unisolate`.
+    pub(crate) struct UnisolateErrors: InvalidInput, DisallowedOperation, ResourceNotFound;
+    /// `runliveresponse`.
+    pub(crate) struct LiveResponseErrors: InvalidInput, BadRequest, DisabledFeature, ResourceNotFound;
+    /// `GetPackageUri`.
+    pub(crate) struct PackageUriErrors: InvalidInput, BadRequest, ResourceNotFound;
+}
+
+/// Lists machines, with OData options.
+#[utoipa::path(
+    get,
+    path = "/api/machines",
+    operation_id = "ListMachines",
+    tag = "machines",
+    params(crate::openapi::ODataOptions<Machines>),
+    responses((status = 200, description = "A page of machines", body = Machines), ListErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     _: Require<MachineReadAll>,
     query: ODataQuery<Machines>,
@@ -32,7 +59,16 @@ pub(crate) async fn list(
     listing::respond("Machines", &query, &items)
 }
 
-/// `GET /api/machines/{id}`
+/// Retrieves a machine by its id.
+#[utoipa::path(
+    get,
+    path = "/api/machines/{id}",
+    operation_id = "GetMachine",
+    tag = "machines",
+    params(("id" = String, Path, description = "The machine id")),
+    responses((status = 200, description = "The machine", body = Machine), GetErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn get(
     _: Require<MachineReadAll>,
     Path(id): Path<String>,
@@ -44,20 +80,33 @@ pub(crate) async fn get(
 }
 
 /// The body of `isolate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct IsolateRequest {
+    /// Why the machine is isolated.
     comment: String,
+    /// `Full` (the default) or `Selective` (Outlook and Teams keep working).
     isolation_type: Option<IsolationType>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// How much of the network an isolated machine keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 enum IsolationType {
     Full,
     Selective,
 }
 
-/// `POST /api/machines/{id}/isolate`
+/// Isolates a machine from the network.
+#[utoipa::path(
+    post,
+    path = "/api/machines/{id}/isolate",
+    operation_id = "IsolateMachine",
+    tag = "machines",
+    params(("id" = String, Path, description = "The machine id")),
+    request_body = IsolateRequest,
+    responses((status = 201, description = "The machine action created", body = MachineAction), IsolateErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn isolate(
     Require(principal, ..): Require<MachineIsolate>,
     Path(id): Path<String>,
@@ -99,13 +148,24 @@ pub(crate) async fn isolate(
 }
 
 /// The body of `unisolate` and the other comment-only actions.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct CommentRequest {
+    /// Why the action is taken.
     comment: String,
 }
 
-/// `POST /api/machines/{id}/unisolate`
+/// Releases a machine from isolation.
+#[utoipa::path(
+    post,
+    path = "/api/machines/{id}/unisolate",
+    operation_id = "UnisolateMachine",
+    tag = "machines",
+    params(("id" = String, Path, description = "The machine id")),
+    request_body = CommentRequest,
+    responses((status = 201, description = "The machine action created", body = MachineAction), UnisolateErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn unisolate(
     Require(principal, ..): Require<MachineIsolate>,
     Path(id): Path<String>,
@@ -125,15 +185,28 @@ pub(crate) async fn unisolate(
 }
 
 /// The body of `runliveresponse`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct LiveResponseRequest {
+    /// The commands to run, at least one.
+    #[schema(min_items = 1)]
     commands: Vec<Value>,
+    /// Why the session is run.
     comment: String,
 }
 
-/// `POST /api/machines/{id}/runliveresponse`: refused while the tenant's
+/// Runs live response commands on a machine: refused while the tenant's
 /// live response feature is off, before the body is read.
+#[utoipa::path(
+    post,
+    path = "/api/machines/{id}/runliveresponse",
+    operation_id = "RunLiveResponse",
+    tag = "machines",
+    params(("id" = String, Path, description = "The machine id")),
+    request_body = LiveResponseRequest,
+    responses((status = 201, description = "The machine action created", body = MachineAction), LiveResponseErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn run_live_response(
     Require(principal, ..): Require<MachineLiveResponse>,
     Path(id): Path<String>,
@@ -155,7 +228,16 @@ pub(crate) async fn run_live_response(
     Ok(created(&mut store, action))
 }
 
-/// `GET /api/machineactions/{id}`
+/// Retrieves a machine action by its id.
+#[utoipa::path(
+    get,
+    path = "/api/machineactions/{id}",
+    operation_id = "GetMachineAction",
+    tag = "machines",
+    params(("id" = String, Path, description = "The machine action id")),
+    responses((status = 200, description = "The machine action", body = MachineAction), GetErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn get_action(
     _: Require<MachineReadAll>,
     Path(id): Path<String>,
@@ -174,11 +256,20 @@ pub(crate) async fn get_action(
 /// collected investigation package. Asking it of any other action is the
 /// general `BadRequest`: the request is well-formed, the action exists,
 /// but the combination makes no sense.
+#[utoipa::path(
+    get,
+    path = "/api/machineactions/{id}/GetPackageUri",
+    operation_id = "GetPackageUri",
+    tag = "machines",
+    params(("id" = String, Path, description = "The id of a CollectInvestigationPackage action")),
+    responses((status = 200, description = "The package's download link", body = PackageUri), PackageUriErrors),
+    security(("bearer" = []))
+)]
 pub(crate) async fn package_uri(
     _: Require<MachineCollectForensics>,
     Path(id): Path<String>,
     State(state): State<AppState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PackageUri>, ApiError> {
     let store = state.store.read();
     let action = store
         .actions
@@ -197,10 +288,20 @@ pub(crate) async fn package_uri(
             action.status
         )));
     }
-    Ok(Json(json!({
-        "@odata.context": "/api/$metadata#Edm.String",
-        "value": format!("https://download.contoso.example/packages/{id}.zip?token=demo"),
-    })))
+    Ok(Json(PackageUri {
+        context: "/api/$metadata#Edm.String",
+        value: format!("https://download.contoso.example/packages/{id}.zip?token=demo"),
+    }))
+}
+
+/// The answer of `GetPackageUri`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PackageUri {
+    #[serde(rename = "@odata.context")]
+    context: &'static str,
+    /// The download link, valid for a limited time.
+    #[schema(format = "uri")]
+    value: String,
 }
 
 fn not_found(id: &str) -> ApiError {

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The store shared by every handler.
 #[derive(Clone)]
@@ -54,7 +55,7 @@ pub(crate) struct TenantFeatures {
 }
 
 /// A device (`GET /api/machines`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Machine {
     pub(crate) id: String,
@@ -74,7 +75,7 @@ pub(crate) struct Machine {
 }
 
 /// An alert (`GET /api/alerts`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Alert {
     pub(crate) id: String,
@@ -90,7 +91,7 @@ pub(crate) struct Alert {
 }
 
 /// A machine action: what `isolate` and its siblings create.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MachineAction {
     pub(crate) id: String,
@@ -107,7 +108,7 @@ pub(crate) struct MachineAction {
 }
 
 /// File information (`GET /api/files/{hash}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FileInfo {
     pub(crate) sha1: String,
@@ -128,7 +129,7 @@ pub(crate) struct FileInfo {
 }
 
 /// Organization statistics of a domain (`GET /api/domains/{domain}/stats`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct HostStats {
     pub(crate) host: String,
@@ -138,7 +139,7 @@ pub(crate) struct HostStats {
 }
 
 /// Organization statistics of an IP address (`GET /api/ips/{ip}/stats`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct IpStats {
     pub(crate) ip_address: String,
@@ -148,7 +149,7 @@ pub(crate) struct IpStats {
 }
 
 /// A custom indicator of compromise (`POST /api/indicators`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Indicator {
     pub(crate) id: String,
