@@ -1,5 +1,5 @@
 //! OpenAPI documentation of the envelope and of each operation's errors,
-//! for [utoipa](https://docs.rs/utoipa) (feature `utoipa`).
+//! for utoipa (feature `utoipa`).
 //!
 //! - [`ErrorResponse`] (the envelope) and [`ErrorCode`] implement
 //!   [`ToSchema`]: the schemas `DefenderError` (all three members required,
