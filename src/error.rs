@@ -244,7 +244,14 @@ impl ApiError {
         Self::trusted(ErrorCode::DisallowedOperation, format!("{reason}{stop}"))
     }
 
-    /// `NotFound` with the general message.
+    /// `NotFound` with the general message: nothing is known to name.
+    ///
+    /// The three not-found constructors are the two codes' three message
+    /// forms: [`not_found`](Self::not_found) (`NotFound`, the general
+    /// message), [`resource_not_found`](Self::resource_not_found)
+    /// (`ResourceNotFound`, the table's template) and
+    /// [`entity_not_found`](Self::entity_not_found) (`ResourceNotFound`, the
+    /// reference's `Machine 123 was not found`).
     pub const fn not_found() -> Self {
         Self::from_code(ErrorCode::NotFound)
     }

@@ -13,8 +13,10 @@ use super::layer::Config;
 use super::{span, DefenderErrorLayer, ResponseBody};
 use crate::tracking::{self, MakeTrackingId, MakeUuidV4};
 
-/// The service [`DefenderErrorLayer`] wraps around an inner service. See the
-/// [module docs](crate::layer).
+/// The [`Service`] that [`DefenderErrorLayer`] wraps around an inner service
+/// (named after its layer, as tower's `XxxLayer`/`Xxx` pairs are). It is not
+/// an error type: the error a handler returns is
+/// [`ApiError`](crate::ApiError). See the [module docs](crate::layer).
 pub struct DefenderError<S, M = MakeUuidV4> {
     inner: S,
     make_id: M,
