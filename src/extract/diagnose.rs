@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 
-use super::guard::{Ctx, DeError, Finding, Guard, OnWrongCase, Raised};
+use super::guard::{Ctx, Finding, Guard, OnWrongCase, Raised};
 use crate::error::echo;
 use crate::{ApiError, ErrorCode};
 
@@ -38,7 +38,7 @@ pub(crate) trait Input {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<DeError<Self::Error>>>;
+    ) -> Result<T, serde_path_to_error::Error<Self::Error>>;
 
     /// The error as a syntax error of the input (`None` for a data error).
     fn syntax_error(error: &Self::Error) -> Option<String>;
@@ -60,14 +60,21 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
         Ok(_) => return ApiError::from_code(ErrorCode::InvalidRequestBody),
         Err(error) => error,
     };
-    let raised = match error.inner() {
-        DeError::Raised(raised) => Some(&**raised),
-        DeError::Inner(_) => None,
+    let inner = error.inner();
+    let syntax = I::syntax_error(inner);
+    let message = I::data_message(inner);
+    let raised = match syntax {
+        None => ctx.take_raised(&message),
+        Some(_) => None,
     };
-    match (ctx.finding(), raised) {
-        (Some(Finding::WrongCase { key, field }), Some(Raised::MissingField(missing)))
-            if *missing == field =>
-        {
+    let missing = || {
+        if syntax.is_some() {
+            return None;
+        }
+        quoted_after(&message, "missing field ")
+    };
+    match (ctx.finding(), raised.as_deref()) {
+        (Some(Finding::WrongCase { key, field }), None) if missing() == Some(field) => {
             // Both names hold the struct's path, keys of the body included:
             // the whole message is escaped and cut like one echo.
             let parent = render(error.path());
@@ -93,10 +100,8 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
             let parent = parent_unless_key(error.path(), &key);
             unknown_parameter(source, &parent, &key, fields)
         }
-        _ => match error.inner() {
-            DeError::Inner(inner) => classify::<_, I>(error.path(), inner, source),
-            DeError::Raised(raised) => classify_raised(error.path(), raised, source),
-        },
+        (_, Some(raised)) => classify_raised(error.path(), raised, source),
+        (_, None) => classify::<_, I>(error.path(), inner, source),
     }
 }
 
@@ -246,8 +251,9 @@ fn describe(message: &str) -> String {
     }
     if let Some(rest) = message.strip_prefix("invalid length ") {
         if let Some((len, expected)) = rest.split_once(", expected ") {
+            let s = if len == "1" { "" } else { "s" };
             return format!(
-                "expected {}, found an array of {} elements",
+                "expected {}, found an array of {} element{s}",
                 plain(expected),
                 echo(len)
             );
@@ -408,7 +414,7 @@ fn join(parent: &str, name: &str) -> String {
 pub(crate) fn tracked<'de, D, T>(
     de: D,
     ctx: &Ctx<'de>,
-) -> Result<T, serde_path_to_error::Error<DeError<D::Error>>>
+) -> Result<T, serde_path_to_error::Error<D::Error>>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,
