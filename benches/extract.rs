@@ -290,7 +290,8 @@ criterion_group!(extract_benches, benches);
 
 /// Runs the case named by `EXTRACT_REPEAT` `EXTRACT_N` times: `json3`,
 /// `json50`, `json500` (each `/axum` or `/crate`, a whole request), or
-/// `struct`, `map`, `wrong` (each `/serde` or `/crate`, a 1 MiB body).
+/// `struct`, `map`, `wrong` (each `/serde` or `/crate`, a 1 MiB body, or
+/// `EXTRACT_KIB` KiB).
 fn repeat(case: &str, n: usize) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -298,7 +299,7 @@ fn repeat(case: &str, n: usize) {
     let bodies = bodies();
     let (kind, side) = case.split_once('/').expect("case/side");
     let crate_side = side == "crate";
-    let mib = 1024 * 1024;
+    let mib = 1024 * std::env::var("EXTRACT_KIB").map_or(1024, |k| k.parse().expect("EXTRACT_KIB"));
     let large = match kind {
         "struct" => large_body(mib, false, false),
         "map" => large_body(mib, true, false),
