@@ -5,12 +5,13 @@
 //! with [`serde_path_to_error`] around the case [`Guard`], so the error
 //! knows the parameter's path (`Indicators[3].IndicatorValue`) and what the
 //! guard saw. Errors raised through the guard's own error type
-//! ([`Raised`]: a missing field, an unknown variant, a typed value's failed
-//! check, …) are read by their parts. Only the wrapped deserializer's own
-//! data errors (serde_json's type checks of numbers and strings,
-//! serde_urlencoded's parse errors) and axum's rejections are text; their
-//! standard messages (`invalid type: …, expected …`) are recognised by
-//! their fixed form, which the tests pin.
+//! ([`Raised`]: a typed value's failed check, an unknown variant or field,
+//! a value of the wrong kind, …) are read by their parts. The rest is text:
+//! the wrapped deserializer's own errors (serde_json's type checks,
+//! serde_urlencoded's parse errors), what a struct's visitor raises itself
+//! (`missing field`, `duplicate field`, `invalid length`) and axum's
+//! rejections; serde's standard messages are recognised by their fixed
+//! form, which the tests pin.
 
 use std::fmt::Write as _;
 
@@ -426,9 +427,10 @@ where
 mod tests {
     use serde::Deserialize;
 
-    /// serde says only this text when no variant of an untagged enum fits,
-    /// and when a flattening struct that denies unknown fields meets one;
-    /// the diagnosis matches it, so pin it.
+    /// serde gives only text for these (no variant of an untagged enum
+    /// fits, a flattening struct that denies unknown fields meets one, what
+    /// a struct's or tuple's visitor raises, serde_json's type checks); the
+    /// diagnosis matches it, so pin it.
     #[test]
     fn the_serde_texts_the_diagnosis_matches_are_pinned() {
         #[derive(Deserialize, Debug)]
@@ -457,6 +459,14 @@ mod tests {
             .starts_with("data did not match any variant of untagged enum "));
         let error = serde_json::from_str::<Outer>(r#"{"a": 1, "B": 2}"#).unwrap_err();
         assert!(error.to_string().starts_with("unknown field `B`"));
+        let error = serde_json::from_str::<Outer>(r#"{"a": 1, "a": 2}"#).unwrap_err();
+        assert!(error.to_string().starts_with("duplicate field `a`"));
+        let error = serde_json::from_str::<Outer>(r#"{"b": 1}"#).unwrap_err();
+        assert!(error.to_string().starts_with("missing field `a`"));
+        let error = serde_json::from_str::<(u8, u8)>("[1]").unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("invalid length 1, expected a tuple of size 2"));
         let error = serde_json::from_str::<u32>(r#""x""#).unwrap_err();
         assert!(error
             .to_string()
