@@ -183,7 +183,7 @@ async fn buffered_shapes_are_checked_through_deny_unknown_fields() {
     assert_wrong_case(
         "/internal",
         r#"{"Type": "Isolate", "Comment": "x", "isolationType": "Full"}"#,
-        "Invalid request body. Parameter isolationType is not known.",
+        "Invalid request body. Parameter isolationType is not known. Did you mean IsolationType? Parameter names are case-sensitive.",
     )
     .await;
 }

@@ -220,11 +220,14 @@ fn classify_text(here: &str, message: &str, source: Source) -> ApiError {
             ),
         );
     }
-    if let Some(field) = quoted_after(message, "unknown field ") {
-        return general(
-            source,
-            format!("Parameter {} is not known.", echo(&join(here, field))),
-        );
+    if let Some(key) = quoted_after(message, "unknown field ") {
+        // serde lists the fields after the key: "unknown field `a`,
+        // expected `A` or `B`" (or "expected one of `A`, `B`, `C`").
+        let listed = message
+            .split_once(", expected ")
+            .map_or("", |(_, fields)| fields);
+        let fields: Vec<&str> = listed.split('`').skip(1).step_by(2).collect();
+        return unknown_parameter(source, here, key, &fields);
     }
     at_path(here, source, &describe(message))
 }
@@ -459,6 +462,23 @@ mod tests {
             .starts_with("data did not match any variant of untagged enum "));
         let error = serde_json::from_str::<Outer>(r#"{"a": 1, "B": 2}"#).unwrap_err();
         assert!(error.to_string().starts_with("unknown field `B`"));
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Strict {
+            a: u32,
+            b: u32,
+            c: u32,
+        }
+        let error = serde_json::from_str::<Strict>(r#"{"A": 1}"#).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("unknown field `A`, expected one of `a`, `b`, `c`"));
+        let error = serde_json::from_str::<Inner>(r#"{"B": 1}"#);
+        assert!(
+            error.is_ok(),
+            "only a struct that denies unknown fields lists them"
+        );
         let error = serde_json::from_str::<Outer>(r#"{"a": 1, "a": 2}"#).unwrap_err();
         assert!(error.to_string().starts_with("duplicate field `a`"));
         let error = serde_json::from_str::<Outer>(r#"{"b": 1}"#).unwrap_err();
