@@ -12,13 +12,22 @@
 //! and the failure path of that map with a wrong-case key in its last
 //! entry (the case guard, then the diagnosis). Two sizes show the cost is
 //! linear in the body.
+//!
+//! Wall-clock figures drift on a shared machine; for instruction counts,
+//! `EXTRACT_REPEAT=<case> EXTRACT_N=<n>` runs one case `n` times without
+//! criterion, to be counted by callgrind (cases: see [`repeat`]):
+//!
+//! ```text
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     EXTRACT_REPEAT=json3/crate EXTRACT_N=100 target/release/deps/extract-…
+//! ```
 
 use std::collections::HashMap;
 use std::hint::black_box;
 
 use axum::body::Body;
 use axum::extract::FromRequest;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use defender_errors::extract::{from_slice, Json};
 use defender_errors::Batch;
 use http::Request;
@@ -278,4 +287,72 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(extract_benches, benches);
-criterion_main!(extract_benches);
+
+/// Runs the case named by `EXTRACT_REPEAT` `EXTRACT_N` times: `json3`,
+/// `json50`, `json500` (each `/axum` or `/crate`, a whole request), or
+/// `struct`, `map`, `wrong` (each `/serde` or `/crate`, a 1 MiB body, or
+/// `EXTRACT_KIB` KiB).
+fn repeat(case: &str, n: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let bodies = bodies();
+    let (kind, side) = case.split_once('/').expect("case/side");
+    let crate_side = side == "crate";
+    let mib = 1024 * std::env::var("EXTRACT_KIB").map_or(1024, |k| k.parse().expect("EXTRACT_KIB"));
+    let large = match kind {
+        "struct" => large_body(mib, false, false),
+        "map" => large_body(mib, true, false),
+        "wrong" => large_body(mib, true, true),
+        _ => String::new(),
+    };
+    for _ in 0..n {
+        let ok = match kind {
+            "json3" | "json50" | "json500" => {
+                let body = &bodies[match kind {
+                    "json3" => 0,
+                    "json50" => 1,
+                    _ => 2,
+                }]
+                .1;
+                rt.block_on(async {
+                    match (kind, crate_side) {
+                        ("json3", true) => Json::<Isolate>::from_request(request(body), &())
+                            .await
+                            .is_ok(),
+                        ("json3", false) => axum::Json::<Isolate>::from_request(request(body), &())
+                            .await
+                            .is_ok(),
+                        ("json50", true) => Json::<Nested>::from_request(request(body), &())
+                            .await
+                            .is_ok(),
+                        ("json50", false) => axum::Json::<Nested>::from_request(request(body), &())
+                            .await
+                            .is_ok(),
+                        (_, true) => Json::<ImportBatch>::from_request(request(body), &())
+                            .await
+                            .is_ok(),
+                        (_, false) => axum::Json::<ImportVec>::from_request(request(body), &())
+                            .await
+                            .is_ok(),
+                    }
+                })
+            }
+            "struct" if crate_side => from_slice::<ImportVec>(large.as_bytes()).is_ok(),
+            "struct" => serde_json::from_slice::<ImportVec>(large.as_bytes()).is_ok(),
+            _ if crate_side => from_slice::<Fleet>(large.as_bytes()).is_ok(),
+            _ => serde_json::from_slice::<Fleet>(large.as_bytes()).is_ok(),
+        };
+        black_box(ok);
+    }
+}
+
+fn main() {
+    if let Ok(case) = std::env::var("EXTRACT_REPEAT") {
+        let n = std::env::var("EXTRACT_N").map_or(1, |n| n.parse().expect("EXTRACT_N"));
+        repeat(&case, n);
+        return;
+    }
+    extract_benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -83,36 +83,35 @@ async fn assert_rejected(body: &str, code: &str, message: &str) {
 
 #[tokio::test]
 async fn internally_and_adjacently_tagged_enums_are_objects() {
-    assert_rejected(
-        r#"{"Internal": 5}"#,
-        "InvalidInput",
-        "Invalid input Internal: expected an object, found integer `5`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Internal": {"Type": "Bogus"}}"#,
-        "InvalidInput",
-        "Invalid input Internal.Type: unknown value `Bogus`, expected `Ip` or `Url`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Internal": {}}"#,
-        "MissingRequiredParameter",
-        "Parameter Internal.Type is missing.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Adjacent": 5}"#,
-        "InvalidInput",
-        "Invalid input Adjacent: expected an object, found integer `5`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Adjacent": {"T": "Ip", "C": 5}}"#,
-        "InvalidInput",
-        "Invalid input Adjacent.C: expected a string, found integer `5`.",
-    )
-    .await;
+    for (body, code, message) in [
+        (
+            r#"{"Internal": 5}"#,
+            "InvalidInput",
+            "Invalid input Internal: expected an object, found integer `5`.",
+        ),
+        (
+            r#"{"Internal": {"Type": "Bogus"}}"#,
+            "InvalidInput",
+            "Invalid input Internal.Type: unknown value `Bogus`, expected `Ip` or `Url`.",
+        ),
+        (
+            r#"{"Internal": {}}"#,
+            "MissingRequiredParameter",
+            "Parameter Internal.Type is missing.",
+        ),
+        (
+            r#"{"Adjacent": 5}"#,
+            "InvalidInput",
+            "Invalid input Adjacent: expected an object, found integer `5`.",
+        ),
+        (
+            r#"{"Adjacent": {"T": "Ip", "C": 5}}"#,
+            "InvalidInput",
+            "Invalid input Adjacent.C: expected a string, found integer `5`.",
+        ),
+    ] {
+        assert_rejected(body, code, message).await;
+    }
 }
 
 #[tokio::test]
@@ -127,76 +126,37 @@ async fn an_untagged_enum_that_matches_nothing_says_so_without_its_name() {
 
 #[tokio::test]
 async fn tuple_and_unit_structs_and_variants_are_arrays_and_null() {
-    assert_rejected(
-        r#"{"Pair": 5}"#,
-        "InvalidInput",
-        "Invalid input Pair: expected an array, found integer `5`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Pair": [1]}"#,
-        "InvalidInput",
-        "Invalid input Pair: expected an array of 2 elements, found an array of 1 element.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Unit": 5}"#,
-        "InvalidInput",
-        "Invalid input Unit: expected null, found integer `5`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Shape": {"Point": 5}}"#,
-        "InvalidInput",
-        "Invalid input Shape.Point: expected an array, found integer `5`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Shape": {"Point": [1]}}"#,
-        "InvalidInput",
-        "Invalid input Shape.Point: expected an array of 2 elements, found an array of 1 element.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Shape": {"Circle": 5}}"#,
-        "InvalidInput",
-        "Invalid input Shape.Circle: expected an object, found integer `5`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Shape": "Point"}"#,
-        "InvalidInput",
-        "Invalid input Shape.Point: expected an array, found a string.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Shape": "Bogus"}"#,
-        "InvalidInput",
-        "Invalid input Shape: unknown value `Bogus`, expected one of `Point`, `Circle`, `Empty`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Tuple": [1]}"#,
-        "InvalidInput",
-        "Invalid input Tuple: expected an array of 2 elements, found an array of 1 element.",
-    )
-    .await;
+    for (body, code, message) in [
+        (r#"{"Pair": 5}"#, "InvalidInput", "Invalid input Pair: expected an array, found integer `5`."),
+        (r#"{"Pair": [1]}"#, "InvalidInput", "Invalid input Pair: expected an array of 2 elements, found an array of 1 element."),
+        (r#"{"Unit": 5}"#, "InvalidInput", "Invalid input Unit: expected null, found integer `5`."),
+        (r#"{"Shape": {"Point": 5}}"#, "InvalidInput", "Invalid input Shape.Point: expected an array, found integer `5`."),
+        (r#"{"Shape": {"Point": [1]}}"#, "InvalidInput", "Invalid input Shape.Point: expected an array of 2 elements, found an array of 1 element."),
+        (r#"{"Shape": {"Circle": 5}}"#, "InvalidInput", "Invalid input Shape.Circle: expected an object, found integer `5`."),
+        (r#"{"Shape": "Point"}"#, "InvalidInput", "Invalid input Shape.Point: expected an array, found a string."),
+        (r#"{"Shape": "Bogus"}"#, "InvalidInput", "Invalid input Shape: unknown value `Bogus`, expected one of `Point`, `Circle`, `Empty`."),
+        (r#"{"Tuple": [1]}"#, "InvalidInput", "Invalid input Tuple: expected an array of 2 elements, found an array of 1 element."),
+    ] {
+        assert_rejected(body, code, message).await;
+    }
 }
 
 #[tokio::test]
 async fn nonzero_integers_say_their_range() {
-    assert_rejected(
-        r#"{"Count": 0}"#,
-        "InvalidInput",
-        "Invalid input Count: expected an integer from 1 to 4294967295, found integer `0`.",
-    )
-    .await;
-    assert_rejected(
-        r#"{"Delta": 0}"#,
-        "InvalidInput",
-        "Invalid input Delta: expected a nonzero integer from -128 to 127, found integer `0`.",
-    )
-    .await;
+    for (body, code, message) in [
+        (
+            r#"{"Count": 0}"#,
+            "InvalidInput",
+            "Invalid input Count: expected an integer from 1 to 4294967295, found integer `0`.",
+        ),
+        (
+            r#"{"Delta": 0}"#,
+            "InvalidInput",
+            "Invalid input Delta: expected a nonzero integer from -128 to 127, found integer `0`.",
+        ),
+    ] {
+        assert_rejected(body, code, message).await;
+    }
 }
 
 #[test]

@@ -5,19 +5,20 @@
 //! with [`serde_path_to_error`] around the case [`Guard`], so the error
 //! knows the parameter's path (`Indicators[3].IndicatorValue`) and what the
 //! guard saw. Errors raised through the guard's own error type
-//! ([`Raised`]: a missing field, an unknown variant, a typed value's failed
-//! check, …) are read by their parts. Only the wrapped deserializer's own
-//! data errors (serde_json's type checks of numbers and strings,
-//! serde_urlencoded's parse errors) and axum's rejections are text; their
-//! standard messages (`invalid type: …, expected …`) are recognised by
-//! their fixed form, which the tests pin.
+//! ([`Raised`]: a typed value's failed check, an unknown variant or field,
+//! a value of the wrong kind, …) are read by their parts. The rest is text:
+//! the wrapped deserializer's own errors (serde_json's type checks,
+//! serde_urlencoded's parse errors), what a struct's visitor raises itself
+//! (`missing field`, `duplicate field`, `invalid length`) and axum's
+//! rejections; serde's standard messages are recognised by their fixed
+//! form, which the tests pin.
 
 use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 
-use super::guard::{Ctx, DeError, Finding, Guard, OnWrongCase, Raised};
+use super::guard::{Ctx, Finding, Guard, OnWrongCase, Raised};
 use crate::error::echo;
 use crate::{ApiError, ErrorCode};
 
@@ -38,7 +39,7 @@ pub(crate) trait Input {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<DeError<Self::Error>>>;
+    ) -> Result<T, serde_path_to_error::Error<Self::Error>>;
 
     /// The error as a syntax error of the input (`None` for a data error).
     fn syntax_error(error: &Self::Error) -> Option<String>;
@@ -60,14 +61,21 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
         Ok(_) => return ApiError::from_code(ErrorCode::InvalidRequestBody),
         Err(error) => error,
     };
-    let raised = match error.inner() {
-        DeError::Raised(raised) => Some(&**raised),
-        DeError::Inner(_) => None,
+    let inner = error.inner();
+    let syntax = I::syntax_error(inner);
+    let message = I::data_message(inner);
+    let raised = match syntax {
+        None => ctx.take_raised(&message),
+        Some(_) => None,
     };
-    match (ctx.finding(), raised) {
-        (Some(Finding::WrongCase { key, field }), Some(Raised::MissingField(missing)))
-            if *missing == field =>
-        {
+    let missing = || {
+        if syntax.is_some() {
+            return None;
+        }
+        quoted_after(&message, "missing field ")
+    };
+    match (ctx.finding(), raised.as_deref()) {
+        (Some(Finding::WrongCase { key, field }), None) if missing() == Some(field) => {
             // Both names hold the struct's path, keys of the body included:
             // the whole message is escaped and cut like one echo.
             let parent = render(error.path());
@@ -93,10 +101,8 @@ pub(crate) fn diagnose<T: DeserializeOwned, I: Input>(input: &I, source: Source)
             let parent = parent_unless_key(error.path(), &key);
             unknown_parameter(source, &parent, &key, fields)
         }
-        _ => match error.inner() {
-            DeError::Inner(inner) => classify::<_, I>(error.path(), inner, source),
-            DeError::Raised(raised) => classify_raised(error.path(), raised, source),
-        },
+        (_, Some(raised)) => classify_raised(error.path(), raised, source),
+        (_, None) => classify::<_, I>(error.path(), inner, source),
     }
 }
 
@@ -214,11 +220,14 @@ fn classify_text(here: &str, message: &str, source: Source) -> ApiError {
             ),
         );
     }
-    if let Some(field) = quoted_after(message, "unknown field ") {
-        return general(
-            source,
-            format!("Parameter {} is not known.", echo(&join(here, field))),
-        );
+    if let Some(key) = quoted_after(message, "unknown field ") {
+        // serde lists the fields after the key: "unknown field `a`,
+        // expected `A` or `B`" (or "expected one of `A`, `B`, `C`").
+        let listed = message
+            .split_once(", expected ")
+            .map_or("", |(_, fields)| fields);
+        let fields: Vec<&str> = listed.split('`').skip(1).step_by(2).collect();
+        return unknown_parameter(source, here, key, &fields);
     }
     at_path(here, source, &describe(message))
 }
@@ -246,8 +255,9 @@ fn describe(message: &str) -> String {
     }
     if let Some(rest) = message.strip_prefix("invalid length ") {
         if let Some((len, expected)) = rest.split_once(", expected ") {
+            let s = if len == "1" { "" } else { "s" };
             return format!(
-                "expected {}, found an array of {} elements",
+                "expected {}, found an array of {} element{s}",
                 plain(expected),
                 echo(len)
             );
@@ -408,7 +418,7 @@ fn join(parent: &str, name: &str) -> String {
 pub(crate) fn tracked<'de, D, T>(
     de: D,
     ctx: &Ctx<'de>,
-) -> Result<T, serde_path_to_error::Error<DeError<D::Error>>>
+) -> Result<T, serde_path_to_error::Error<D::Error>>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,
@@ -420,9 +430,10 @@ where
 mod tests {
     use serde::Deserialize;
 
-    /// serde says only this text when no variant of an untagged enum fits,
-    /// and when a flattening struct that denies unknown fields meets one;
-    /// the diagnosis matches it, so pin it.
+    /// serde gives only text for these (no variant of an untagged enum
+    /// fits, a flattening struct that denies unknown fields meets one, what
+    /// a struct's or tuple's visitor raises, serde_json's type checks); the
+    /// diagnosis matches it, so pin it.
     #[test]
     fn the_serde_texts_the_diagnosis_matches_are_pinned() {
         #[derive(Deserialize, Debug)]
@@ -451,6 +462,31 @@ mod tests {
             .starts_with("data did not match any variant of untagged enum "));
         let error = serde_json::from_str::<Outer>(r#"{"a": 1, "B": 2}"#).unwrap_err();
         assert!(error.to_string().starts_with("unknown field `B`"));
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Strict {
+            a: u32,
+            b: u32,
+            c: u32,
+        }
+        let error = serde_json::from_str::<Strict>(r#"{"A": 1}"#).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("unknown field `A`, expected one of `a`, `b`, `c`"));
+        let error = serde_json::from_str::<Inner>(r#"{"B": 1}"#);
+        assert!(
+            error.is_ok(),
+            "only a struct that denies unknown fields lists them"
+        );
+        let error = serde_json::from_str::<Outer>(r#"{"a": 1, "a": 2}"#).unwrap_err();
+        assert!(error.to_string().starts_with("duplicate field `a`"));
+        let error = serde_json::from_str::<Outer>(r#"{"b": 1}"#).unwrap_err();
+        assert!(error.to_string().starts_with("missing field `a`"));
+        let error = serde_json::from_str::<(u8, u8)>("[1]").unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("invalid length 1, expected a tuple of size 2"));
         let error = serde_json::from_str::<u32>(r#""x""#).unwrap_err();
         assert!(error
             .to_string()

@@ -20,21 +20,23 @@
 //!
 //! # Errors as structure
 //!
-//! The guard's error type is its own, [`DeError`]: every error raised
-//! through it by the type being deserialized (a missing field, an unknown
-//! variant, a value of the wrong kind, a typed value's failed check) is
-//! kept as a [`Raised`] value with its parts, not as text, so the
-//! diagnosis never reads serde's English. Errors of the wrapped
-//! deserializer itself (syntax, end of input, its own type checks) stay
-//! [`DeError::Inner`].
+//! Values reach the type being deserialized through the wrapped visitor's
+//! `visit_*` calls. The guard makes those calls with its own error type,
+//! [`DeError`], so every error the type raises there (a typed value's
+//! failed check, an unknown variant or field name, a value of the wrong
+//! kind) is kept as a [`Raised`] value with its parts, not as text. The
+//! wrapped deserializer can only carry its own error type back up, so the
+//! `Raised` value waits in the [`Ctx`] of this one deserialization while a
+//! stand-in error with the same text travels up; the diagnosis takes it
+//! back when that error comes out (see [`Ctx::take_raised`]). The `Ctx`
+//! lives on the extractor's stack and is dropped with it, so an error never
+//! outlives the extraction that raised it.
 //!
-//! Where a `Raised` error has to pass back through the wrapped deserializer
-//! (a visitor fails inside serde_json's `deserialize_struct`), the wrapped
-//! deserializer can only carry its own error type. The `Raised` value then
-//! waits in the [`Ctx`] of this one deserialization while the wrapped
-//! deserializer returns, and is taken back the moment its error comes out.
-//! The `Ctx` lives on the extractor's stack and is dropped with it, so an
-//! error never outlives the extraction that raised it.
+//! Maps, sequences and enums keep the wrapped deserializer's own error
+//! type, so values as large as a whole struct are passed back without
+//! conversion; what a struct's visitor raises itself (a missing or
+//! duplicated field, a sequence of the wrong length) is therefore text, and
+//! is recognised by serde's fixed wording (pinned by tests).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -47,15 +49,10 @@ use serde::de::{
 use crate::error::echo;
 use crate::ApiError;
 
-/// The guard's error: the wrapped deserializer's own, or one raised through
-/// the guard with its parts.
+/// The error type of the visits the guard makes: an error raised by the
+/// type being deserialized, with its parts.
 #[derive(Debug)]
-pub(crate) enum DeError<E> {
-    /// The wrapped deserializer's error.
-    Inner(E),
-    /// An error raised through the guard's error type.
-    Raised(Box<Raised>),
-}
+pub(crate) struct DeError(Box<Raised>);
 
 /// An error raised through [`DeError`], with its parts.
 #[derive(Debug)]
@@ -90,18 +87,15 @@ pub(crate) enum Raised {
     Custom(String),
 }
 
-impl<E> DeError<E> {
+impl DeError {
     fn raised(raised: Raised) -> Self {
-        DeError::Raised(Box::new(raised))
+        DeError(Box::new(raised))
     }
 }
 
-impl<E: fmt::Display> fmt::Display for DeError<E> {
+impl fmt::Display for DeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeError::Inner(error) => error.fmt(f),
-            DeError::Raised(raised) => raised.fmt(f),
-        }
+        self.0.fmt(f)
     }
 }
 
@@ -131,9 +125,9 @@ impl fmt::Display for Raised {
     }
 }
 
-impl<E: std::error::Error> std::error::Error for DeError<E> {}
+impl std::error::Error for DeError {}
 
-impl<E: de::Error> de::Error for DeError<E> {
+impl de::Error for DeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
         match crate::value::recover(&message) {
             Some(error) => Self::raised(Raised::Value(error)),
@@ -273,26 +267,24 @@ impl<'de> Ctx<'de> {
         }
     }
 
-    /// Turns the guard's error into the wrapped deserializer's `E`, to pass
-    /// it back through that deserializer: a raised error waits here.
-    fn lower<E: de::Error>(&self, error: DeError<E>) -> E {
-        match error {
-            DeError::Inner(error) => error,
-            DeError::Raised(raised) => {
-                let inner = E::custom(&raised);
-                self.pending.set(Some(raised));
-                inner
-            }
-        }
+    /// Turns a raised error into the wrapped deserializer's `E`, a stand-in
+    /// with the same text, to pass it back through that deserializer; the
+    /// raised error waits here.
+    fn lower<E: de::Error>(&self, error: DeError) -> E {
+        let stand_in = E::custom(&error.0);
+        self.pending.set(Some(error.0));
+        stand_in
     }
 
-    /// Turns an error of the wrapped deserializer back into the guard's: the
-    /// raised error it stands for, if one is waiting.
-    fn lift<E>(&self, error: E) -> DeError<E> {
-        match self.pending.take() {
-            Some(raised) => DeError::Raised(raised),
-            None => DeError::Inner(error),
-        }
+    /// The raised error that `message`, the text of the error that came out
+    /// of the wrapped deserializer (without position), stands for.
+    ///
+    /// The texts are compared so that a raised error that something caught
+    /// on the way (a `deserialize_with` that tries a value and falls back)
+    /// is never taken for a later, different error.
+    pub(crate) fn take_raised(&self, message: &str) -> Option<Box<Raised>> {
+        let raised = self.pending.take()?;
+        (raised.to_string() == message).then_some(raised)
     }
 
     /// The first finding, if any.
@@ -356,10 +348,7 @@ macro_rules! forward_deserialize {
     ($wrap:ident; $($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                let ctx = self.ctx;
-                self.de
-                    .$method($($arg,)* $wrap::new(visitor, ctx))
-                    .map_err(|e| ctx.lift(e))
+                self.de.$method($($arg,)* $wrap::new(visitor, self.ctx))
             }
         )*
     };
@@ -403,7 +392,7 @@ macro_rules! all_but_struct_and_ignored {
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
-    type Error = DeError<D::Error>;
+    type Error = D::Error;
 
     all_but_struct_and_ignored!(Wrap);
 
@@ -413,15 +402,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let ctx = self.ctx;
         let wrapped = Wrap {
             visitor,
-            ctx,
+            ctx: self.ctx,
             fields: Some(fields),
         };
-        self.de
-            .deserialize_struct(name, fields, wrapped)
-            .map_err(|e| ctx.lift(e))
+        self.de.deserialize_struct(name, fields, wrapped)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -439,7 +425,9 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
             if let Some((key, field)) = wrong_case {
                 let first = self.ctx.record(Finding::WrongCase { key, field });
                 match self.ctx.on_wrong_case {
-                    OnWrongCase::Fail => return Err(DeError::raised(Raised::WrongCase)),
+                    OnWrongCase::Fail => {
+                        return Err(self.ctx.lower(DeError::raised(Raised::WrongCase)))
+                    }
                     OnWrongCase::Tolerate => {
                         if first {
                             self.ctx.unraised.set(true);
@@ -448,10 +436,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
                 }
             }
         }
-        let ctx = self.ctx;
-        self.de
-            .deserialize_ignored_any(visitor)
-            .map_err(|e| ctx.lift(e))
+        self.de.deserialize_ignored_any(visitor)
     }
 
     fn is_human_readable(&self) -> bool {
@@ -466,7 +451,7 @@ macro_rules! forward_visit {
         $(
             fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
                 let ctx = self.ctx;
-                self.visitor.$method::<DeError<E>>(v).map_err(|e| ctx.lower(e))
+                self.visitor.$method::<DeError>(v).map_err(|e| ctx.lower(e))
             }
         )*
     };
@@ -497,14 +482,14 @@ macro_rules! forward_plain_visits {
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
             let ctx = self.ctx;
             self.visitor
-                .visit_none::<DeError<E>>()
+                .visit_none::<DeError>()
                 .map_err(|e| ctx.lower(e))
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             let ctx = self.ctx;
             self.visitor
-                .visit_unit::<DeError<E>>()
+                .visit_unit::<DeError>()
                 .map_err(|e| ctx.lower(e))
         }
 
@@ -526,54 +511,43 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        let ctx = self.ctx;
-        self.visitor
-            .visit_some(Guard::new(de, ctx))
-            .map_err(|e| ctx.lower(e))
+        self.visitor.visit_some(Guard::new(de, self.ctx))
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        let ctx = self.ctx;
-        self.visitor
-            .visit_newtype_struct(Guard::new(de, ctx))
-            .map_err(|e| ctx.lower(e))
+        self.visitor.visit_newtype_struct(Guard::new(de, self.ctx))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let ctx = self.ctx;
         if self.fields.is_some() {
             // serde lets a struct be written as an array of its fields in
             // order; a JSON API names its parameters, so an array is wrong.
-            return Err(ctx.lower(DeError::raised(Raised::StructAsArray)));
+            return Err(self.ctx.lower(DeError::raised(Raised::StructAsArray)));
         }
-        self.visitor
-            .visit_seq(Seq { seq, ctx })
-            .map_err(|e| ctx.lower(e))
+        self.visitor.visit_seq(Seq { seq, ctx: self.ctx })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let ctx = self.ctx;
         let is_struct = self.fields.is_some();
-        let value = self
-            .visitor
-            .visit_map(Map {
-                map,
-                ctx,
-                fields: self.fields,
-            })
-            .map_err(|e| ctx.lower(e))?;
-        if is_struct && ctx.unraised.replace(false) {
+        let result = self.visitor.visit_map(Map {
+            map,
+            ctx,
+            fields: self.fields,
+        });
+        if is_struct && ctx.unraised.get() && result.is_ok() {
             // The struct that tolerated a wrong-case key ends here.
+            ctx.unraised.set(false);
             return Err(ctx.lower(DeError::raised(Raised::WrongCase)));
         }
-        Ok(value)
+        result
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-        let ctx = self.ctx;
-        self.visitor
-            .visit_enum(Enum { data, ctx })
-            .map_err(|e| ctx.lower(e))
+        self.visitor.visit_enum(Enum {
+            data,
+            ctx: self.ctx,
+        })
     }
 }
 
@@ -588,14 +562,11 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        let ctx = self.ctx;
-        self.seed
-            .deserialize(Guard {
-                de,
-                ctx,
-                field_of: self.field_of,
-            })
-            .map_err(|e| ctx.lower(e))
+        self.seed.deserialize(Guard {
+            de,
+            ctx: self.ctx,
+            field_of: self.field_of,
+        })
     }
 }
 
@@ -605,20 +576,17 @@ struct Seq<'c, 'de, A> {
 }
 
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, 'de, A> {
-    type Error = DeError<A::Error>;
+    type Error = A::Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Self::Error> {
-        let ctx = self.ctx;
-        self.seq
-            .next_element_seed(Seed {
-                seed,
-                ctx,
-                field_of: None,
-            })
-            .map_err(|e| ctx.lift(e))
+        self.seq.next_element_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: None,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -633,32 +601,28 @@ struct Map<'c, 'de, A> {
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
-    type Error = DeError<A::Error>;
+    type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
-        let ctx = self.ctx;
         let Some(fields) = self.fields else {
-            return self
-                .map
-                .next_key_seed(Seed {
-                    seed,
-                    ctx,
-                    field_of: None,
-                })
-                .map_err(|e| ctx.lift(e));
+            return self.map.next_key_seed(Seed {
+                seed,
+                ctx: self.ctx,
+                field_of: None,
+            });
         };
-        ctx.set_key(Key::None);
-        let key = self
-            .map
-            .next_key_seed(KeySeed { seed, ctx })
-            .map_err(|e| ctx.lift(e));
+        self.ctx.set_key(Key::None);
+        let key = self.map.next_key_seed(KeySeed {
+            seed,
+            ctx: self.ctx,
+        });
         if key.is_err() {
-            let rejected = ctx.key.borrow().as_str().map(str::to_owned);
+            let rejected = self.ctx.key.borrow().as_str().map(str::to_owned);
             if let Some(key) = rejected.filter(|key| !fields.contains(&key.as_str())) {
-                ctx.record(Finding::Unknown { key, fields });
+                self.ctx.record(Finding::Unknown { key, fields });
             }
         }
         key
@@ -668,14 +632,11 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let ctx = self.ctx;
-        self.map
-            .next_value_seed(Seed {
-                seed,
-                ctx,
-                field_of: self.fields,
-            })
-            .map_err(|e| ctx.lift(e))
+        self.map.next_value_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: self.fields,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -689,23 +650,25 @@ struct Enum<'c, 'de, A> {
 }
 
 impl<'c, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'c, 'de, A> {
-    type Error = DeError<A::Error>;
+    type Error = A::Error;
     type Variant = Variant<'c, 'de, A::Variant>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
     ) -> Result<(V::Value, Self::Variant), Self::Error> {
-        let ctx = self.ctx;
-        let (value, variant) = self
-            .data
-            .variant_seed(Seed {
-                seed,
-                ctx,
-                field_of: None,
-            })
-            .map_err(|e| ctx.lift(e))?;
-        Ok((value, Variant { variant, ctx }))
+        let (value, variant) = self.data.variant_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: None,
+        })?;
+        Ok((
+            value,
+            Variant {
+                variant,
+                ctx: self.ctx,
+            },
+        ))
     }
 }
 
@@ -715,25 +678,21 @@ struct Variant<'c, 'de, A> {
 }
 
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
-    type Error = DeError<A::Error>;
+    type Error = A::Error;
 
     fn unit_variant(self) -> Result<(), Self::Error> {
-        let ctx = self.ctx;
-        self.variant.unit_variant().map_err(|e| ctx.lift(e))
+        self.variant.unit_variant()
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(
         self,
         seed: T,
     ) -> Result<T::Value, Self::Error> {
-        let ctx = self.ctx;
-        self.variant
-            .newtype_variant_seed(Seed {
-                seed,
-                ctx,
-                field_of: None,
-            })
-            .map_err(|e| ctx.lift(e))
+        self.variant.newtype_variant_seed(Seed {
+            seed,
+            ctx: self.ctx,
+            field_of: None,
+        })
     }
 
     fn tuple_variant<V: Visitor<'de>>(
@@ -741,10 +700,8 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let ctx = self.ctx;
         self.variant
-            .tuple_variant(len, Wrap::new(visitor, ctx))
-            .map_err(|e| ctx.lift(e))
+            .tuple_variant(len, Wrap::new(visitor, self.ctx))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -752,17 +709,14 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let ctx = self.ctx;
-        self.variant
-            .struct_variant(
-                fields,
-                Wrap {
-                    visitor,
-                    ctx,
-                    fields: Some(fields),
-                },
-            )
-            .map_err(|e| ctx.lift(e))
+        self.variant.struct_variant(
+            fields,
+            Wrap {
+                visitor,
+                ctx: self.ctx,
+                fields: Some(fields),
+            },
+        )
     }
 }
 
@@ -776,10 +730,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> 
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        let ctx = self.ctx;
-        self.seed
-            .deserialize(KeyDe { de, ctx })
-            .map_err(|e| ctx.lower(e))
+        self.seed.deserialize(KeyDe { de, ctx: self.ctx })
     }
 }
 
@@ -789,7 +740,7 @@ struct KeyDe<'c, 'de, D> {
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
-    type Error = DeError<D::Error>;
+    type Error = D::Error;
 
     all_but_struct_and_ignored!(KeyVisitor);
 
@@ -799,17 +750,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let ctx = self.ctx;
         self.de
-            .deserialize_struct(name, fields, KeyVisitor::new(visitor, ctx))
-            .map_err(|e| ctx.lift(e))
+            .deserialize_struct(name, fields, KeyVisitor::new(visitor, self.ctx))
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        let ctx = self.ctx;
-        self.de
-            .deserialize_ignored_any(visitor)
-            .map_err(|e| ctx.lift(e))
+        self.de.deserialize_ignored_any(visitor)
     }
 
     fn is_human_readable(&self) -> bool {
@@ -838,7 +784,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
         let ctx = self.ctx;
         ctx.set_key(Key::Owned(v.to_owned()));
         self.visitor
-            .visit_str::<DeError<E>>(v)
+            .visit_str::<DeError>(v)
             .map_err(|e| ctx.lower(e))
     }
 
@@ -846,7 +792,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
         let ctx = self.ctx;
         ctx.set_key(Key::Borrowed(v));
         self.visitor
-            .visit_borrowed_str::<DeError<E>>(v)
+            .visit_borrowed_str::<DeError>(v)
             .map_err(|e| ctx.lower(e))
     }
 
@@ -854,7 +800,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
         let ctx = self.ctx;
         ctx.set_key(Key::Owned(v.clone()));
         self.visitor
-            .visit_string::<DeError<E>>(v)
+            .visit_string::<DeError>(v)
             .map_err(|e| ctx.lower(e))
     }
 

@@ -11,7 +11,7 @@
 use serde::de::DeserializeOwned;
 
 use super::diagnose::{diagnose, tracked, Input, Source};
-use super::guard::{Ctx, DeError, Guard, OnWrongCase};
+use super::guard::{Ctx, Guard, OnWrongCase};
 use crate::ApiError;
 
 /// Deserializes a JSON body as `T`, with the crate's errors:
@@ -64,7 +64,7 @@ impl Input for JsonInput<'_> {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<DeError<serde_json::Error>>> {
+    ) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
         let mut de = serde_json::Deserializer::from_slice(self.0);
         tracked(&mut de, ctx)
     }

@@ -8,7 +8,7 @@
 use serde::de::DeserializeOwned;
 
 use super::diagnose::{diagnose, tracked, Input, Source};
-use super::guard::{Ctx, DeError, Guard, OnWrongCase};
+use super::guard::{Ctx, Guard, OnWrongCase};
 use crate::ApiError;
 
 /// Deserializes a query string (without the `?`) as `T`.
@@ -52,7 +52,7 @@ impl Input for UrlEncoded<'_> {
     fn run<'a, T: DeserializeOwned>(
         &'a self,
         ctx: &Ctx<'a>,
-    ) -> Result<T, serde_path_to_error::Error<DeError<Self::Error>>> {
+    ) -> Result<T, serde_path_to_error::Error<Self::Error>> {
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(self.0));
         tracked(de, ctx)
     }
