@@ -223,12 +223,26 @@ fn hash_kinds_know_their_lengths_and_names() {
 
 // ---------------------------------------------------------------- domains
 
+/// How a message shows the short inputs of these tests: line feeds and tabs
+/// escaped, everything else as it is. Written out here rather than asked of
+/// the crate's own escaping, which is under test.
+fn escaped(input: &str) -> String {
+    assert!(input.chars().count() <= 256, "a short input");
+    assert!(
+        input
+            .chars()
+            .all(|c| !c.is_control() || c == '\n' || c == '\t'),
+        "only line feeds and tabs among the control characters"
+    );
+    input.replace('\n', "\\n").replace('\t', "\\t")
+}
+
 #[track_caller]
 fn assert_bad_domain(input: &str) {
     assert_rejected::<DomainName>(
         input,
         ErrorCode::InvalidDomainName,
-        &format!("Domain name {} is invalid.", defender_errors::echo(input)),
+        &format!("Domain name {} is invalid.", escaped(input)),
     );
 }
 
@@ -516,7 +530,7 @@ fn urls_of_other_schemes_relative_or_without_host_are_rejected() {
         assert_rejected::<HttpUrl>(
             input,
             ErrorCode::InvalidUrl,
-            &format!("URL {} is invalid.", defender_errors::echo(input)),
+            &format!("URL {} is invalid.", escaped(input)),
         );
     }
     assert_error(
