@@ -4,14 +4,12 @@
 //! `Retry-After`.
 #![cfg(feature = "axum")]
 
-#[path = "common/capture.rs"]
-mod capture;
 mod common;
 
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
-use capture::Capture;
+use common::capture::Capture;
 use common::{get as get_req, send};
 use defender_errors::{ApiError, DefenderErrorLayer, TrackingId};
 use http::{Request, StatusCode};

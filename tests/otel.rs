@@ -30,6 +30,7 @@ struct Otel {
 
 impl Otel {
     fn install() -> Self {
+        common::capture::keep_callsite_interest_shared();
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone())

@@ -4,13 +4,11 @@
 //! `SetRequestIdLayer`'s id is adopted.
 #![cfg(all(feature = "axum", feature = "tower-http"))]
 
-#[path = "common/capture.rs"]
-mod capture;
 mod common;
 
 use axum::routing::get;
 use axum::Router;
-use capture::{Capture, EventRecord};
+use common::capture::{Capture, EventRecord};
 use common::{get as get_req, send};
 use defender_errors::trace::MakeRequestSpan;
 use defender_errors::{ApiError, DefenderErrorLayer, TrackingId};

@@ -60,6 +60,7 @@ impl Capture {
     /// A registry with this layer, at every level.
     pub fn subscriber(&self) -> impl Subscriber + Send + Sync {
         use tracing_subscriber::layer::SubscriberExt;
+        keep_callsite_interest_shared();
         tracing_subscriber::registry().with(self.clone())
     }
 
@@ -141,4 +142,19 @@ where
             spans,
         });
     }
+}
+
+/// Keeps one more dispatcher alive for the rest of the test binary, made
+/// before the first capturing subscriber.
+///
+/// tracing caches whether a callsite is enabled. While exactly one scoped
+/// dispatcher is alive, a callsite first hit on a thread without a
+/// subscriber (a test that captures nothing) is cached as disabled from
+/// that thread's point of view, and a test capturing on another thread at
+/// that moment then loses its spans. With a second dispatcher alive, the
+/// interest is always computed over every live dispatcher, so parallel
+/// tests cannot disable each other's callsites.
+pub fn keep_callsite_interest_shared() {
+    static EXTRA: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    EXTRA.get_or_init(|| tracing::Dispatch::new(tracing_subscriber::registry()));
 }

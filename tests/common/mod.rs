@@ -2,6 +2,8 @@
 //! service and read back status, headers and body; capture log output.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod capture;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -121,6 +123,7 @@ impl Captured {
 
     /// A JSON-lines subscriber at TRACE writing here.
     pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+        capture::keep_callsite_interest_shared();
         let writer = self.clone();
         tracing_subscriber::fmt()
             .json()
