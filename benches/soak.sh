@@ -59,8 +59,8 @@ if pgrep -x wrk >/dev/null; then
 fi
 echo "load before the run: $(uptime)"
 
-cargo build --release --example defender_api
-server_bin="$target_dir/release/examples/defender_api"
+cargo build --release -p defender-api
+server_bin="$target_dir/release/defender_api"
 
 port="${SOAK_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 url="http://127.0.0.1:$port"
