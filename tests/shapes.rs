@@ -1,7 +1,7 @@
 //! No wrong-case key is dropped silently, whatever the body type's shape
 //! (issue 10, item 3): options, nested structs, sequences, maps, tagged
 //! enums, and the shapes serde buffers (flatten, untagged and internally
-//! tagged enums), which are checked when their structs deny unknown fields.
+//! tagged enums), where every member nothing reads is refused.
 #![cfg(feature = "axum")]
 
 mod common;
@@ -432,4 +432,21 @@ async fn an_untagged_body_two_variants_read_differently_is_refused() {
     )
     .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
+}
+
+#[test]
+fn query_strings_refuse_what_a_flattened_struct_drops() {
+    use defender_errors::extract::from_query;
+    use defender_errors::ErrorCode;
+
+    let ok = from_query::<LenientFlattened>("Comment=x&IsolationType=Full").unwrap();
+    assert_eq!(ok.options.isolation_type.as_deref(), Some("Full"));
+    let err = from_query::<LenientFlattened>("Comment=x&isolationType=Full")
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), ErrorCode::BadRequest);
+    assert_eq!(
+        err.message(),
+        "Invalid query string. Parameter isolationType is not known; parameter names are case-sensitive."
+    );
 }

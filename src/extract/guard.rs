@@ -18,6 +18,21 @@
 //! The work on the success path is a few stores per key; the field list is
 //! only searched for keys a struct ignores.
 //!
+//! # Buffered members
+//!
+//! serde reads the members a struct with flattened fields does not know,
+//! and the objects of untagged and internally tagged enums, into a buffer
+//! of its own, and the type it then picks reads them out of the guard's
+//! sight. The guard recognises those members by how serde reads them: in a
+//! map that is not a struct's, a key read as an identifier (a struct with
+//! flattened fields) or as any value (an object serde buffers), whose value
+//! is read as any value. It counts them and keeps their keys
+//! ([`Ctx::buffered`]); in a probe pass ([`Ctx::probe`]) it hands one of
+//! them a value that no type accepts, so the pass fails if and only if
+//! something read it (`check_buffered` in the diagnosis). A map's own
+//! keys are read as strings, so maps and `serde_json::Value`s are never
+//! counted.
+//!
 //! # Errors as structure
 //!
 //! Values reach the type being deserialized through the wrapped visitor's
