@@ -450,3 +450,43 @@ fn query_strings_refuse_what_a_flattened_struct_drops() {
         "Invalid query string. Parameter isolationType is not known; parameter names are case-sensitive."
     );
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct FlatHash {
+    comment: String,
+    #[serde(flatten)]
+    hash: HashOnly,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct HashOnly {
+    sha1: Option<defender_errors::FileHash>,
+}
+
+#[tokio::test]
+async fn typed_values_in_a_flattened_struct_are_read_and_checked() {
+    let app = Router::new()
+        .route("/hash", post(|Json(_): Json<FlatHash>| async { "ok" }))
+        .layer(DefenderErrorLayer::new());
+    let sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+    let reply = send(
+        &app,
+        post_json("/hash", format!(r#"{{"Comment": "x", "Sha1": "{sha1}"}}"#)),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    send(
+        &app,
+        post_json("/hash", format!(r#"{{"Comment": "x", "sha1": "{sha1}"}}"#)),
+    )
+    .await
+    .assert_envelope(
+        400,
+        "InvalidRequestBody",
+        "Invalid request body. Parameter sha1 is not known; parameter names are case-sensitive.",
+    );
+}
