@@ -108,6 +108,26 @@ struct Fleet {
     machines: HashMap<String, Machine>,
 }
 
+/// The array body of [`large_body`] with three members a flattened struct
+/// reads: each costs one probe pass (the most a 1 MiB body may have).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct FlatImport {
+    indicators: Vec<Indicator>,
+    #[serde(flatten)]
+    options: FlatOptions,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct FlatOptions {
+    a: Option<String>,
+    b: Option<String>,
+    c: Option<String>,
+}
+
 /// A body of about `size` bytes: an object whose one member is an array
 /// (`Indicators`) or a map (`Machines`) of small objects. With `wrong_case`
 /// the last map entry spells `RiskScore` as `riskScore`.
@@ -290,8 +310,8 @@ criterion_group!(extract_benches, benches);
 
 /// Runs the case named by `EXTRACT_REPEAT` `EXTRACT_N` times: `json3`,
 /// `json50`, `json500` (each `/axum` or `/crate`, a whole request), or
-/// `struct`, `map`, `wrong` (each `/serde` or `/crate`, a 1 MiB body, or
-/// `EXTRACT_KIB` KiB).
+/// `struct`, `map`, `wrong`, `flatten` (each `/serde` or `/crate`, a 1 MiB
+/// body, or `EXTRACT_KIB` KiB).
 fn repeat(case: &str, n: usize) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -304,6 +324,11 @@ fn repeat(case: &str, n: usize) {
         "struct" => large_body(mib, false, false),
         "map" => large_body(mib, true, false),
         "wrong" => large_body(mib, true, true),
+        "flatten" => {
+            let body = large_body(mib - 200, false, false);
+            let end = body.rfind('}').expect("an object");
+            format!(r#"{}, "A": "a", "B": "b", "C": "c"}}"#, &body[..end])
+        }
         _ => String::new(),
     };
     for _ in 0..n {
@@ -340,9 +365,12 @@ fn repeat(case: &str, n: usize) {
             }
             "struct" if crate_side => from_slice::<ImportVec>(large.as_bytes()).is_ok(),
             "struct" => serde_json::from_slice::<ImportVec>(large.as_bytes()).is_ok(),
+            "flatten" if crate_side => from_slice::<FlatImport>(large.as_bytes()).is_ok(),
+            "flatten" => serde_json::from_slice::<FlatImport>(large.as_bytes()).is_ok(),
             _ if crate_side => from_slice::<Fleet>(large.as_bytes()).is_ok(),
             _ => serde_json::from_slice::<Fleet>(large.as_bytes()).is_ok(),
         };
+        assert!(ok || kind == "wrong", "{case} must be accepted");
         black_box(ok);
     }
 }

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::{Path, Segment};
 
-use super::guard::{Ctx, Finding, Guard, OnWrongCase, Raised};
+use super::guard::{Ctx, Finding, Guard, OnWrongCase, Raised, MAX_BUFFERED};
 use crate::error::echo;
 use crate::{ApiError, ErrorCode};
 
@@ -46,6 +46,61 @@ pub(crate) trait Input {
 
     /// The error's message without any position.
     fn data_message(error: &Self::Error) -> String;
+
+    /// One guarded deserialization of the whole input, without tracking:
+    /// whether it succeeds.
+    fn probe<'a, T: DeserializeOwned>(&'a self, ctx: &Ctx<'a>) -> bool;
+
+    /// The input's length in bytes.
+    fn len(&self) -> usize;
+}
+
+/// How many bytes the probe passes of one input may read in all: four
+/// times the default body limit.
+const PROBE_BUDGET: usize = 4 << 20;
+
+/// Refuses an input that deserialized as `T` but whose buffered entries
+/// (see [`Ctx::buffered`]) were not all read: serde dropped them without a
+/// word, and the guard cannot tell a wrong-case key from any other.
+///
+/// Each entry is probed by one more pass in which its value alone is one
+/// that no type accepts: the pass fails if and only if the type serde
+/// picked read that value. The first entry whose pass succeeds is refused.
+/// A type that accepts any value without looking at it (`IgnoredAny`) reads
+/// like a dropped entry, so its key is refused too: rejected, never
+/// guessed. The passes are bounded: more than [`MAX_BUFFERED`] entries, or
+/// more than [`PROBE_BUDGET`] bytes to read in all, and the input is
+/// refused without probing.
+#[cold]
+pub(crate) fn check_buffered<T: DeserializeOwned, I: Input>(
+    input: &I,
+    source: Source,
+    entries: usize,
+    keys: &[String],
+) -> Result<(), ApiError> {
+    if entries > MAX_BUFFERED || entries.saturating_mul(input.len()) > PROBE_BUDGET {
+        return Err(general(
+            source,
+            format!(
+                "It holds {entries} parameters inside flattened objects or untagged or \
+                 internally tagged enums, too many to check their names: at most \
+                 {MAX_BUFFERED}, and fewer in a body over {} KiB.",
+                PROBE_BUDGET / MAX_BUFFERED / 1024
+            ),
+        ));
+    }
+    for (entry, key) in keys.iter().enumerate() {
+        if input.probe::<T>(&Ctx::probe(entry)) {
+            return Err(general(
+                source,
+                format!(
+                    "Parameter {} is not known; parameter names are case-sensitive.",
+                    echo(key)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The precise error for an input that failed to deserialize as `T`.

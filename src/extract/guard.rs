@@ -18,6 +18,21 @@
 //! The work on the success path is a few stores per key; the field list is
 //! only searched for keys a struct ignores.
 //!
+//! # Buffered members
+//!
+//! serde reads the members a struct with flattened fields does not know,
+//! and the objects of untagged and internally tagged enums, into a buffer
+//! of its own, and the type it then picks reads them out of the guard's
+//! sight. The guard recognises those members by how serde reads them: in a
+//! map that is not a struct's, a key read as an identifier (a struct with
+//! flattened fields) or as any value (an object serde buffers), whose value
+//! is read as any value. It counts them and keeps their keys
+//! ([`Ctx::buffered`]); in a probe pass ([`Ctx::probe`]) it hands one of
+//! them a value that no type accepts, so the pass fails if and only if
+//! something read it (`check_buffered` in the diagnosis). A map's own
+//! keys are read as strings, so maps and `serde_json::Value`s are never
+//! counted.
+//!
 //! # Errors as structure
 //!
 //! Values reach the type being deserialized through the wrapped visitor's
@@ -237,7 +252,35 @@ pub(crate) struct Ctx<'de> {
     pending: Cell<Option<Box<Raised>>>,
     /// A wrong-case key was tolerated and its struct has not ended yet.
     unraised: Cell<bool>,
+    /// How the key just read from a map that is not a struct's was read.
+    map_key: Cell<MapKey>,
+    /// How many buffered entries (see [`Ctx::buffered`]) were met so far.
+    entries: Cell<usize>,
+    /// The keys of the first [`MAX_BUFFERED`] + 1 buffered entries.
+    buffered: RefCell<Vec<String>>,
+    /// In a probe pass, the buffered entry whose value is replaced.
+    probe: Option<usize>,
 }
+
+/// How many buffered entries a body may hold: each costs one more
+/// deserialization of the body on success (see [`Ctx::buffered`]).
+pub(crate) const MAX_BUFFERED: usize = 64;
+
+/// How a key of a map that is not a struct's was read: the kinds serde's
+/// buffering uses are told apart from a map's own keys (read as strings).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MapKey {
+    /// As a string, or not yet read: a map's key.
+    Plain,
+    /// As an identifier: the key of a struct with flattened members.
+    Identifier,
+    /// As any value: a key of an object serde buffers.
+    Any,
+}
+
+/// The value that replaces a buffered entry's value in a probe pass: bytes
+/// that are not UTF-8, which no JSON value's type accepts.
+const POISON: &[u8] = &[0xff, 0xfe];
 
 enum Key<'de> {
     None,
@@ -264,7 +307,34 @@ impl<'de> Ctx<'de> {
             found: Cell::new(false),
             pending: Cell::new(None),
             unraised: Cell::new(false),
+            map_key: Cell::new(MapKey::Plain),
+            entries: Cell::new(0),
+            buffered: RefCell::new(Vec::new()),
+            probe: None,
         }
+    }
+
+    /// The context of a probe pass: buffered entry `entry`'s value is
+    /// replaced by a value no type accepts, so the pass fails if and only if
+    /// something read that value.
+    pub(crate) fn probe(entry: usize) -> Self {
+        Ctx {
+            probe: Some(entry),
+            ..Ctx::new(OnWrongCase::Fail)
+        }
+    }
+
+    /// The buffered entries met, and the keys of the first
+    /// [`MAX_BUFFERED`] + 1 of them.
+    ///
+    /// A buffered entry is a member of an object that serde reads into its
+    /// own buffer before it picks the type that reads it: the members a
+    /// struct with `#[serde(flatten)]` fields does not know itself, and the
+    /// members of an untagged or internally tagged enum's object (at any
+    /// depth). The guard cannot see whether the type serde picks reads them
+    /// or drops them; a probe pass ([`Ctx::probe`]) can.
+    pub(crate) fn buffered(&self) -> (usize, Vec<String>) {
+        (self.entries.get(), self.buffered.take())
     }
 
     /// Turns a raised error into the wrapped deserializer's `E`, a stand-in
@@ -313,6 +383,18 @@ pub(crate) struct Guard<'c, 'de, D> {
     /// The fields of the struct this value belongs to, when it is the value
     /// of a struct key.
     field_of: Option<&'static [&'static str]>,
+    role: Role,
+}
+
+/// Where a guarded value sits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Anywhere but in a map that is not a struct's.
+    Value,
+    /// A key of a map that is not a struct's.
+    MapKey,
+    /// A value of a map that is not a struct's.
+    MapValue,
 }
 
 impl<'c, 'de, D> Guard<'c, 'de, D> {
@@ -321,6 +403,7 @@ impl<'c, 'de, D> Guard<'c, 'de, D> {
             de,
             ctx,
             field_of: None,
+            role: Role::Value,
         }
     }
 }
@@ -359,6 +442,16 @@ macro_rules! all_but_struct_and_ignored {
         forward_deserialize! {
             $wrap;
             deserialize_any();
+            deserialize_identifier();
+        }
+        all_but_struct_ignored_any_and_identifier!($wrap);
+    };
+}
+
+macro_rules! all_but_struct_ignored_any_and_identifier {
+    ($wrap:ident) => {
+        forward_deserialize! {
+            $wrap;
             deserialize_bool();
             deserialize_i8();
             deserialize_i16();
@@ -386,7 +479,6 @@ macro_rules! all_but_struct_and_ignored {
             deserialize_tuple_struct(name: &'static str, len: usize);
             deserialize_map();
             deserialize_enum(name: &'static str, variants: &'static [&'static str]);
-            deserialize_identifier();
         }
     };
 }
@@ -394,7 +486,49 @@ macro_rules! all_but_struct_and_ignored {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
     type Error = D::Error;
 
-    all_but_struct_and_ignored!(Wrap);
+    all_but_struct_ignored_any_and_identifier!(Wrap);
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.role {
+            Role::Value => self.de.deserialize_any(Wrap::new(visitor, self.ctx)),
+            Role::MapKey => {
+                self.ctx.map_key.set(MapKey::Any);
+                self.de.deserialize_any(KeyVisitor::new(visitor, self.ctx))
+            }
+            Role::MapValue => {
+                if self.ctx.map_key.get() == MapKey::Plain {
+                    return self.de.deserialize_any(Wrap::new(visitor, self.ctx));
+                }
+                // A value serde buffers: count it, or replace it in a probe.
+                let ctx = self.ctx;
+                let entry = ctx.entries.get();
+                ctx.entries.set(entry + 1);
+                match ctx.probe {
+                    Some(probe) if probe == entry => {
+                        self.de.deserialize_ignored_any(de::IgnoredAny)?;
+                        return visitor.visit_bytes(POISON);
+                    }
+                    Some(_) => {}
+                    None if entry <= MAX_BUFFERED => {
+                        let key = ctx.key.borrow().as_str().unwrap_or_default().to_owned();
+                        ctx.buffered.borrow_mut().push(key);
+                    }
+                    None => {}
+                }
+                self.de.deserialize_any(Wrap::new(visitor, ctx))
+            }
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if self.role == Role::MapKey {
+            self.ctx.map_key.set(MapKey::Identifier);
+            return self
+                .de
+                .deserialize_identifier(KeyVisitor::new(visitor, self.ctx));
+        }
+        self.de.deserialize_identifier(Wrap::new(visitor, self.ctx))
+    }
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
@@ -556,6 +690,7 @@ struct Seed<'c, 'de, S> {
     seed: S,
     ctx: &'c Ctx<'de>,
     field_of: Option<&'static [&'static str]>,
+    role: Role,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
@@ -566,6 +701,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
             de,
             ctx: self.ctx,
             field_of: self.field_of,
+            role: self.role,
         })
     }
 }
@@ -586,6 +722,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, 'de, A> {
             seed,
             ctx: self.ctx,
             field_of: None,
+            role: Role::Value,
         })
     }
 
@@ -608,10 +745,12 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
         let Some(fields) = self.fields else {
+            self.ctx.map_key.set(MapKey::Plain);
             return self.map.next_key_seed(Seed {
                 seed,
                 ctx: self.ctx,
                 field_of: None,
+                role: Role::MapKey,
             });
         };
         self.ctx.set_key(Key::None);
@@ -636,6 +775,11 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
             seed,
             ctx: self.ctx,
             field_of: self.fields,
+            role: if self.fields.is_some() {
+                Role::Value
+            } else {
+                Role::MapValue
+            },
         })
     }
 
@@ -661,6 +805,7 @@ impl<'c, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'c, 'de, A> {
             seed,
             ctx: self.ctx,
             field_of: None,
+            role: Role::Value,
         })?;
         Ok((
             value,
@@ -692,6 +837,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
             seed,
             ctx: self.ctx,
             field_of: None,
+            role: Role::Value,
         })
     }
 

@@ -10,7 +10,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::diagnose::{diagnose, tracked, Input, Source};
+use super::diagnose::{check_buffered, diagnose, tracked, Input, Source};
 use super::guard::{Ctx, Guard, OnWrongCase};
 use crate::ApiError;
 
@@ -49,7 +49,13 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match T::deserialize(Guard::new(&mut de, &ctx)) {
         Ok(value) => match de.end() {
-            Ok(()) => Ok(value),
+            Ok(()) => {
+                let (entries, keys) = ctx.buffered();
+                if entries != 0 {
+                    check_buffered::<T, _>(&JsonInput(bytes), Source::Body, entries, &keys)?;
+                }
+                Ok(value)
+            }
             Err(trailing) => Err(ApiError::invalid_request_body(format_args!("{trailing}."))),
         },
         Err(_) => Err(diagnose::<T, _>(&JsonInput(bytes), Source::Body)),
@@ -78,6 +84,15 @@ impl Input for JsonInput<'_> {
 
     fn data_message(error: &serde_json::Error) -> String {
         strip_position(error)
+    }
+
+    fn probe<'a, T: DeserializeOwned>(&'a self, ctx: &Ctx<'a>) -> bool {
+        let mut de = serde_json::Deserializer::from_slice(self.0);
+        T::deserialize(Guard::new(&mut de, ctx)).is_ok()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 

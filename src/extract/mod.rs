@@ -15,24 +15,52 @@
 //! report their own code: `{"Sha1": "xyz"}` is `InvalidHashValue`, "Hash
 //! value xyz is invalid.".
 //!
-//! # Shapes checked, and the ones serde hides
+//! # Shapes checked, and the ones serde buffers
 //!
 //! A key that matches a struct's field only when case is ignored is never
-//! dropped silently: it is refused, naming both spellings, in structs,
-//! `Option`s, nested structs, sequences, maps of structs and externally or
-//! adjacently tagged enums. serde reads the members of a
-//! `#[serde(flatten)]` struct, and the objects of untagged and internally
-//! tagged enums, into a buffer of its own before it picks the struct they
-//! belong to; the extractors cannot see which keys that struct ignores.
-//! Give those structs `#[serde(deny_unknown_fields)]`: a wrong-case key is
-//! then refused like any unknown key. Without it, their keys are not
-//! checked by case.
+//! dropped silently. In structs, `Option`s, nested structs, sequences, maps
+//! of structs and externally or adjacently tagged enums, the extractors see
+//! each key a struct ignores and refuse a wrong-case one, naming both
+//! spellings.
+//!
+//! serde reads some members into a buffer of its own before it picks the
+//! type that reads them: the members a struct with `#[serde(flatten)]`
+//! fields does not know itself, and every member, at any depth, of the
+//! object of an untagged or internally tagged enum. Neither the members
+//! that type drops nor its field names can be seen from outside serde, so
+//! these *buffered members* are checked otherwise, and only when the body
+//! deserialized: for each one, one more pass replaces its value alone with
+//! a value no type accepts. If that pass still succeeds, nothing read the
+//! member, and it is refused: `InvalidRequestBody`, "Parameter
+//! isolationType is not known; parameter names are case-sensitive."
+//! Rejected, never guessed; what follows from it:
+//!
+//! - A struct with flattened members, or a variant of an untagged or
+//!   internally tagged enum, refuses *every* buffered member it does not
+//!   read, not only wrong-case ones, as if it denied unknown fields.
+//! - A flattened catch-all (`HashMap<String, serde_json::Value>`, or a
+//!   `serde_json::Value` field of a struct with flattened members) reads
+//!   every member it holds: accepted. Map fields and `serde_json::Value`
+//!   fields elsewhere are not probed at all.
+//! - An untagged enum whose body two variants accept, the first reading a
+//!   member the later one ignores, is refused: which variant serde kept
+//!   cannot be seen. Give the later variants `deny_unknown_fields`.
+//! - A field that takes any value without reading it
+//!   ([`IgnoredAny`](serde::de::IgnoredAny), a type that accepts raw
+//!   bytes) looks like a dropped member: refused.
+//! - The cost is one more deserialization of the body per buffered member,
+//!   on success only; bodies without buffered members pay nothing. More
+//!   than 64 buffered members, or more than 4 MiB to read in all (so fewer
+//!   members in a body over 64 KiB), is refused before any probe, as
+//!   `InvalidRequestBody`.
+//!
+//! [`Query`] and [`Form`] (and [`from_query`], [`from_form`]) do the same.
 //!
 //! ```
 //! use defender_errors::{extract::from_slice, ErrorCode};
 //!
 //! #[derive(serde::Deserialize)]
-//! #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+//! #[serde(rename_all = "PascalCase")]
 //! struct Isolate {
 //!     comment: String,
 //!     #[serde(flatten)]
@@ -45,11 +73,18 @@
 //!     isolation_type: Option<String>,
 //! }
 //!
+//! let ok = from_slice::<Isolate>(br#"{"Comment": "x", "IsolationType": "Full"}"#).unwrap();
+//! assert_eq!(ok.options.isolation_type.as_deref(), Some("Full"));
+//!
 //! let err = from_slice::<Isolate>(br#"{"Comment": "x", "isolationType": "Full"}"#)
 //!     .err()
 //!     .unwrap();
 //! assert_eq!(err.code(), ErrorCode::InvalidRequestBody);
-//! assert_eq!(err.message(), "Invalid request body. Parameter isolationType is not known.");
+//! assert_eq!(
+//!     err.message(),
+//!     "Invalid request body. Parameter isolationType is not known; \
+//!      parameter names are case-sensitive."
+//! );
 //! ```
 //!
 //! # Example

@@ -7,7 +7,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::diagnose::{diagnose, tracked, Input, Source};
+use super::diagnose::{check_buffered, diagnose, tracked, Input, Source};
 use super::guard::{Ctx, Guard, OnWrongCase};
 use crate::ApiError;
 
@@ -39,7 +39,13 @@ fn from_urlencoded<T: DeserializeOwned>(bytes: &[u8], source: Source) -> Result<
     let ctx = Ctx::new(OnWrongCase::Fail);
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(bytes));
     match T::deserialize(Guard::new(de, &ctx)) {
-        Ok(value) => Ok(value),
+        Ok(value) => {
+            let (entries, keys) = ctx.buffered();
+            if entries != 0 {
+                check_buffered::<T, _>(&UrlEncoded(bytes), source, entries, &keys)?;
+            }
+            Ok(value)
+        }
         Err(_) => Err(diagnose::<T, _>(&UrlEncoded(bytes), source)),
     }
 }
@@ -64,6 +70,15 @@ impl Input for UrlEncoded<'_> {
 
     fn data_message(error: &Self::Error) -> String {
         error.to_string()
+    }
+
+    fn probe<'a, T: DeserializeOwned>(&'a self, ctx: &Ctx<'a>) -> bool {
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(self.0));
+        T::deserialize(Guard::new(de, ctx)).is_ok()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
