@@ -244,11 +244,7 @@ pub(crate) async fn get_action(
     State(state): State<AppState>,
 ) -> Result<Json<MachineAction>, ApiError> {
     let store = state.store.read();
-    let action = store
-        .actions
-        .iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| ApiError::entity_not_found("Machine action", &id))?;
+    let action = store.action(&id)?;
     Ok(Json(action.clone()))
 }
 
@@ -271,11 +267,7 @@ pub(crate) async fn package_uri(
     State(state): State<AppState>,
 ) -> Result<Json<PackageUri>, ApiError> {
     let store = state.store.read();
-    let action = store
-        .actions
-        .iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| ApiError::entity_not_found("Machine action", &id))?;
+    let action = store.action(&id)?;
     if action.kind != "CollectInvestigationPackage" {
         return Err(ApiError::bad_request(format!(
             "Machine action {id} is of type {}; only a CollectInvestigationPackage action has a package.",

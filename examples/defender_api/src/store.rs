@@ -171,6 +171,14 @@ impl Store {
         self.machines.iter().find(|m| m.id == id)
     }
 
+    /// The machine action with `id`, or the `ResourceNotFound` that names it.
+    pub(crate) fn action(&self, id: &str) -> Result<&MachineAction, defender_errors::ApiError> {
+        self.actions
+            .iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| defender_errors::ApiError::entity_not_found("Machine action", id))
+    }
+
     /// The machine with `id`, for changing it.
     pub(crate) fn machine_mut(&mut self, id: &str) -> Option<&mut Machine> {
         self.machines.iter_mut().find(|m| m.id == id)
