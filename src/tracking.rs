@@ -271,7 +271,7 @@ thread_local! {
     /// at once (`BytesMut::split`), so every header value owns a range of
     /// the block no later call writes again, and what stays in the slot is
     /// empty: nothing that was written is ever read by a later request.
-    /// `tests/target.rs` (`id_headers_stay_intact_while_later_requests_are_served`)
+    /// `tests/suite/target.rs` (`id_headers_stay_intact_while_later_requests_are_served`)
     /// keeps 200 header values of one thread and checks each still reads
     /// as its own id after all the others were made.
     static ID_TEXT: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());

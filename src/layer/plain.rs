@@ -11,7 +11,7 @@
 //!   (`Failed to parse the request body as JSON: …`); nothing else about
 //!   them (no extension, no header) tells them apart. They get the codes the
 //!   crate's extractors give the same failures. Their openings are pinned by
-//!   tests against axum's real extractors (`tests/plain.rs`).
+//!   tests against axum's real extractors (`tests/suite/plain.rs`).
 //! - Any other `text/plain` 4xx is a message the handler wrote for the
 //!   client: it becomes the envelope's `message`, escaped and cut like every
 //!   echo. A 429 with `Retry-After` keeps the code table's message, which

@@ -4,7 +4,7 @@
 //! cut, read with a bound), and a 5xx body is logged, never sent.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //! is a success or a well-formed envelope, never a panic.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::str::FromStr;

@@ -9,7 +9,7 @@
 //! only then. Every wait is on such an event, bounded by
 //! [`common::HANG`].
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! `x-ms-error-code`; a normal request succeeding after each failure; the
 //! success paths; and hundreds of concurrent requests, each with its own id.
 
-mod common;
+use crate::common;
 
 use defender_api as app;
 

@@ -5,7 +5,7 @@
 //! SDK's in-memory exporter.
 #![cfg(all(feature = "axum", feature = "opentelemetry", feature = "tower-http"))]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::routing::get;

@@ -9,7 +9,7 @@
 //! event (a response, the server closing the connection) bounded only by
 //! [`common::HANG`].
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! headers and panics, in-process and over a real socket. Runs with
 //! `--no-default-features`.
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 

@@ -5,7 +5,7 @@
 //! a fresh id. The id header's text is never shared between requests.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -8,7 +8,7 @@
 //! its own error. A per-thread error slot of any kind makes them fail.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! JSON words (issue 10, items 5c and 7).
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::num::{NonZeroI8, NonZeroU32};
 

@@ -2,7 +2,7 @@
 //! responses of axum and tower-http, inner service errors, panics.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::time::Duration;

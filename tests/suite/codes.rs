@@ -3,7 +3,7 @@
 //! router behind the layer.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use axum::extract::Path;
 use axum::routing::get;

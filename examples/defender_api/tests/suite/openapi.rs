@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: served without a token, generated from the
 //! handlers, and true to what the server answers.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! `code`, `status` and `target`.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use axum::routing::get;
 use axum::Router;

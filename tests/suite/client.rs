@@ -4,7 +4,7 @@
 //! kept as text.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use axum::extract::Path;
 use axum::routing::get;

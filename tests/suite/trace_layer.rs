@@ -4,7 +4,7 @@
 //! `SetRequestIdLayer`'s id is adopted.
 #![cfg(all(feature = "axum", feature = "tower-http"))]
 
-mod common;
+use crate::common;
 
 use axum::routing::get;
 use axum::Router;

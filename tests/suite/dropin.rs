@@ -2,7 +2,7 @@
 //! extraction, `Deref`/`DerefMut`, `From<T>` and responses.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::routing::{get, post};

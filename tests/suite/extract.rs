@@ -3,7 +3,7 @@
 //! axum rejection converted into its code.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::extract::rejection::{

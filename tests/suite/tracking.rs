@@ -3,7 +3,7 @@
 //! well-formed.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

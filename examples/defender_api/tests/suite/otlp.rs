@@ -4,7 +4,7 @@
 //! server that keeps what it is sent.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 

@@ -5,7 +5,7 @@
 //! Requests are written as raw bytes on a TCP connection, so nothing a
 //! client library would refuse to send is out of reach.
 
-mod common;
+use crate::common;
 
 use defender_api as app;
 

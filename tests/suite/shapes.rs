@@ -4,7 +4,7 @@
 //! tagged enums), where every member nothing reads is refused.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

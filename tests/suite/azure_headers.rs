@@ -4,7 +4,7 @@
 //! `Retry-After`.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::routing::get;
