@@ -6,6 +6,10 @@
 #
 #   examples/defender_api/schemathesis.sh [EXAMPLES_PER_OPERATION] [SEED]
 #
+# Environment: SCHEMATHESIS_EXAMPLES and SCHEMATHESIS_SEED (the same two),
+# SCHEMATHESIS_VENV (where the tools go), SCHEMATHESIS_SERVER (a server
+# binary already built; otherwise the script builds one).
+#
 # The excluded operations and checks, and why, are in the README's OpenAPI
 # section.
 set -euo pipefail
@@ -39,10 +43,14 @@ if [[ ! -x "$venv/bin/schemathesis" || ! -x "$venv/bin/openapi-spec-validator" ]
         'schemathesis>=4,<5' 'openapi-spec-validator>=0.7'
 fi
 
-# The dev build: the test step before this one has already made it, and
-# the checks are about answers, not speed.
-cargo build --locked -p defender-api
-server=target/debug/defender_api
+# The dev build: the checks are about answers, not speed. CI passes the
+# binary its test step has already built (`SCHEMATHESIS_SERVER`) rather
+# than building another with other features.
+server="${SCHEMATHESIS_SERVER:-}"
+if [[ -z "$server" ]]; then
+    cargo build --locked -p defender-api
+    server=target/debug/defender_api
+fi
 
 # A free port on 127.0.0.1, asked of the kernel.
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
