@@ -70,11 +70,11 @@ for ansi in "${ansis[@]}"; do
             [ -n "$v" ] || continue
             if [ -n "$base" ]; then
                 ratio=$(awk -v a="$v" -v b="$base" 'BEGIN {printf "%.2f", a / b}')
-                added=$(( v - base ))
+                added=$(printf '%+d' $(( v - base )))
             else
                 ratio=-; added=-
             fi
-            printf '| %s | %s | %d | %s | %+d |\n' "$path" "$stack" "$v" "$ratio" "$added"
+            printf '| %s | %s | %d | %s | %s |\n' "$path" "$stack" "$v" "$ratio" "$added"
         done
     done
     echo "(the /panic rows compare with the bare /error response)"
