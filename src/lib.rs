@@ -53,7 +53,6 @@
 //! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
 //! | `tower-http` | yes | `trace::MakeRequestSpan` for `TraceLayer`; adopting tower-http's `RequestId` |
 //! | `opentelemetry` | no | the tracking id is the OpenTelemetry trace id (see `otel`) |
-//! | `odata` | no | the `odata` module: `$filter` and the other OData query options, parsed, checked and applied |
 //! | `utoipa` | no | OpenAPI schemas of the envelope and per-operation error responses: the `openapi` module |
 //!
 //! Without `axum` the layer works around any `Service<http::Request<B>>`
@@ -88,9 +87,6 @@ mod error;
 pub mod extract;
 pub mod head;
 pub mod layer;
-#[cfg(feature = "odata")]
-#[cfg_attr(docsrs, doc(cfg(feature = "odata")))]
-pub mod odata;
 #[cfg(feature = "utoipa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
 pub mod openapi;

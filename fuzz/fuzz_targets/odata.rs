@@ -13,7 +13,7 @@ mod common;
 
 use std::sync::LazyLock;
 
-use defender_errors::odata::{
+use defender_odata::{
     parse_filter, Capabilities as C, ODataQuery, PropertyType as T, Schema,
 };
 use defender_errors::ErrorCode;

@@ -13,7 +13,6 @@ mod extract;
 mod layer;
 mod log_correlation;
 mod messages;
-mod odata;
 mod openapi;
 mod otel;
 mod plain;

@@ -7,7 +7,7 @@ use defender_errors::ApiError;
 use serde_json::Value;
 
 use super::auth::{AlertReadAll, Require};
-use defender_errors::odata::ODataQuery;
+use defender_odata::ODataQuery;
 
 use super::listing::{self, Alerts};
 use super::machines::{to_values, GetErrors, ListErrors};

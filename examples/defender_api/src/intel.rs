@@ -15,7 +15,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 use super::auth::{Principal, Require, TiReadAll, TiReadWriteAll};
-use defender_errors::odata::ODataQuery;
+use defender_odata::ODataQuery;
 
 use super::listing::{self, Indicators};
 use super::machines::{to_values, ListErrors};

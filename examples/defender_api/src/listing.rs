@@ -9,9 +9,7 @@
 use std::sync::LazyLock;
 
 use axum::Json;
-use defender_errors::odata::{
-    Capabilities as C, ODataQuery, ODataSchema, PropertyType as T, Schema,
-};
+use defender_odata::{Capabilities as C, ODataQuery, ODataSchema, PropertyType as T, Schema};
 use serde_json::{Map, Value};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema as OaSchema, Type};
 use utoipa::openapi::RefOr;

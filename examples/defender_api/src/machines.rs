@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::auth::{
     MachineCollectForensics, MachineIsolate, MachineLiveResponse, MachineReadAll, Require,
 };
-use defender_errors::odata::ODataQuery;
+use defender_odata::ODataQuery;
 
 use super::listing::{self, Machines};
 use super::store::{self, Machine, MachineAction};

@@ -8,9 +8,9 @@
 use std::marker::PhantomData;
 
 use axum::Json;
-use defender_errors::odata::{ODataSchema, PropertyType};
 use defender_errors::openapi::LayerResponses;
 use defender_errors::{DomainName, ErrorCode, FileHash, IpAddress};
+use defender_odata::{ODataSchema, PropertyType};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -129,7 +129,7 @@ pub(crate) struct ODataOptions<M>(PhantomData<M>);
 impl<M: ODataSchema> IntoParams for ODataOptions<M> {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let schema = M::schema();
-        let names = |keep: fn(&defender_errors::odata::Property) -> bool| -> Vec<String> {
+        let names = |keep: fn(&defender_odata::Property) -> bool| -> Vec<String> {
             schema
                 .properties()
                 .iter()
@@ -223,7 +223,7 @@ fn integer(minimum: u64, maximum: u64) -> RefOr<Schema> {
 /// `$filter` as the literal `true` or `false`, or one comparison
 /// `property eq literal`, per filterable property and its type: a quoted
 /// string, a member of an enumeration, an integer or a boolean.
-fn filter_schema(schema: &defender_errors::odata::Schema) -> RefOr<Schema> {
+fn filter_schema(schema: &defender_odata::Schema) -> RefOr<Schema> {
     let alternatives: Vec<String> = schema
         .properties()
         .iter()

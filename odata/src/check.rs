@@ -6,7 +6,7 @@ use std::fmt;
 use super::ast::{CompareOp, Expr, Function, LambdaKind, Literal};
 use super::parse::{FilterError, Result};
 use super::schema::{PropertyType, Schema};
-use crate::echo;
+use defender_errors::echo;
 
 macro_rules! fail {
     ($($arg:tt)*) => {

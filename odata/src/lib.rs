@@ -82,7 +82,7 @@
 //!
 //! ```
 //! use std::sync::LazyLock;
-//! use defender_errors::odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
+//! use defender_odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
 //! use defender_errors::ErrorCode;
 //! use serde_json::json;
 //!
@@ -122,13 +122,13 @@
 //! `ODataQuery<M>` takes the schema of a marker type implementing
 //! [`ODataSchema`], one per endpoint; plain `ODataQuery` takes it from the
 //! router's state (`Schema: FromRef<S>`). Either rejects a bad query with
-//! an `ODataError` [`ApiError`](crate::ApiError).
+//! an `ODataError` [`ApiError`](defender_errors::ApiError).
 //!
 //! ```
 //! # #[cfg(feature = "axum")] {
 //! use std::sync::LazyLock;
 //! use axum::{routing::get, Json, Router};
-//! use defender_errors::odata::{Capabilities as C, ODataQuery, ODataSchema, Page, PropertyType as T, Schema};
+//! use defender_odata::{Capabilities as C, ODataQuery, ODataSchema, Page, PropertyType as T, Schema};
 //! use defender_errors::DefenderErrorLayer;
 //!
 //! struct Machines;

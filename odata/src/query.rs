@@ -11,7 +11,7 @@ use super::ast::Expr;
 use super::eval::{compare_by, Record};
 use super::schema::{is_identifier, Schema};
 use super::{check, parse};
-use crate::{echo, ApiError};
+use defender_errors::{echo, ApiError};
 
 /// The system query options this module understands.
 const SUPPORTED: [&str; 7] = [
@@ -41,7 +41,7 @@ const UNSUPPORTED: [&str; 10] = [
 /// property 'helthStatus' at position 0.`
 ///
 /// ```
-/// use defender_errors::odata::{parse_filter, Capabilities, PropertyType, Schema};
+/// use defender_odata::{parse_filter, Capabilities, PropertyType, Schema};
 ///
 /// let schema = Schema::builder()
 ///     .property("riskScore", PropertyType::enumeration(["None", "Low", "Medium", "High"]), Capabilities::ALL)
@@ -118,7 +118,7 @@ pub struct FromState;
 ///
 /// ```
 /// use std::sync::LazyLock;
-/// use defender_errors::odata::{Capabilities, ODataSchema, PropertyType, Schema};
+/// use defender_odata::{Capabilities, ODataSchema, PropertyType, Schema};
 ///
 /// struct Machines;
 ///
@@ -516,7 +516,7 @@ impl<M> ODataQuery<M> {
     /// and, with `$count=true`, the number of items matching `$filter`.
     ///
     /// ```
-    /// use defender_errors::odata::{Capabilities, ODataQuery, PropertyType, Schema};
+    /// use defender_odata::{Capabilities, ODataQuery, PropertyType, Schema};
     /// use serde_json::json;
     ///
     /// let schema = Schema::builder()
@@ -681,8 +681,8 @@ mod extract {
     use http::request::Parts;
 
     use super::{FromState, ODataQuery, ODataSchema};
-    use crate::odata::Schema;
-    use crate::ApiError;
+    use crate::Schema;
+    use defender_errors::ApiError;
 
     /// Takes the schema from the router's state.
     impl<S> FromRequestParts<S> for ODataQuery<FromState>

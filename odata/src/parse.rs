@@ -11,7 +11,7 @@
 use uuid::Uuid;
 
 use super::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
-use crate::echo;
+use defender_errors::echo;
 
 /// A syntax or type error in `$filter`: the text after `$filter: `.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -375,7 +375,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::{Evaluator, Expr};
-    use crate::odata::{parse_filter, Capabilities as C, PropertyType as T, Schema};
+    use crate::{parse_filter, Capabilities as C, PropertyType as T, Schema};
 
     fn schema() -> Schema {
         Schema::builder()

@@ -3,12 +3,12 @@
 //! of at most `DEFAULT_MAX_FILTER_LENGTH` characters, parsed, checked and
 //! evaluated, against the 10-clause filter in the same run.
 //!
-//! Run with `cargo bench --features odata --bench odata`.
+//! Run with `cargo bench -p defender-odata --bench odata`.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion};
-use defender_errors::odata::{
+use defender_odata::{
     parse_filter, Capabilities as C, ODataQuery, PropertyType as T, Schema,
     DEFAULT_MAX_FILTER_LENGTH,
 };

@@ -437,7 +437,7 @@ impl fmt::Display for Literal {
 /// `2024-01-01T02:00:00+02:00` equals `2024-01-01T00:00:00Z`.
 ///
 /// ```
-/// use defender_errors::odata::DateTimeOffset;
+/// use defender_odata::DateTimeOffset;
 ///
 /// let a = DateTimeOffset::parse("2024-01-01T02:00:00+02:00").unwrap();
 /// let b = DateTimeOffset::parse("2024-01-01T00:00:00Z").unwrap();

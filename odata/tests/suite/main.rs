@@ -1,15 +1,14 @@
 //! The OData module through its public API: the `$filter` language, the
 //! other system query options, query-string decoding, evaluation, and the
 //! axum extractor behind `DefenderErrorLayer`.
-#![cfg(feature = "odata")]
 
 use std::sync::LazyLock;
 
-use defender_errors::odata::{
+use defender_errors::ErrorCode;
+use defender_odata::{
     parse_filter, Capabilities as C, CompareOp, DateTimeOffset, Expr, Function, LambdaKind,
     Literal, ODataQuery, ODataSchema, OrderBy, PropertyType as T, Schema,
 };
-use defender_errors::ErrorCode;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -1081,8 +1080,8 @@ mod through_axum {
     use axum::body::Body;
     use axum::routing::get;
     use axum::{Json, Router};
-    use defender_errors::odata::{Capabilities as C, ODataQuery, Page, PropertyType as T, Schema};
     use defender_errors::DefenderErrorLayer;
+    use defender_odata::{Capabilities as C, ODataQuery, Page, PropertyType as T, Schema};
     use http::{Request, StatusCode};
     use http_body_util::BodyExt;
     use tower::ServiceExt;

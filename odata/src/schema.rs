@@ -49,7 +49,7 @@ impl PropertyType {
     /// An enumeration with these members, in order.
     ///
     /// ```
-    /// use defender_errors::odata::PropertyType;
+    /// use defender_odata::PropertyType;
     ///
     /// let status = PropertyType::enumeration(["Active", "Inactive"]);
     /// assert_eq!(status.members(), Some(&["Active".to_owned(), "Inactive".to_owned()][..]));
@@ -173,7 +173,7 @@ impl Property {
 ///
 /// ```
 /// use std::sync::LazyLock;
-/// use defender_errors::odata::{Capabilities as C, PropertyType as T, Schema};
+/// use defender_odata::{Capabilities as C, PropertyType as T, Schema};
 ///
 /// static MACHINES: LazyLock<Schema> = LazyLock::new(|| {
 ///     Schema::builder()
