@@ -162,6 +162,9 @@ mod eval;
 mod parse;
 mod query;
 mod schema;
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod sql;
 
 pub use self::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
 pub use self::eval::Record;
