@@ -493,8 +493,7 @@ impl<'s> Translator<'s> {
                     return Ok(Cond::constant(op == CompareOp::Ne));
                 }
                 if d.fract() == 0.0
-                    && d >= -9_223_372_036_854_775_808.0
-                    && d < 9_223_372_036_854_775_808.0
+                    && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d)
                 {
                     return self.compare_values(
                         op,

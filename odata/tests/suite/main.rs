@@ -1306,3 +1306,8 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "sql")]
+mod differential;
+#[cfg(feature = "sql")]
+mod fixture;
