@@ -163,7 +163,9 @@ mod parse;
 mod query;
 mod schema;
 
-pub use self::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
+pub use self::ast::{
+    ArithmeticOp, CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal, TimeOfDay,
+};
 pub use self::eval::Record;
 pub use self::query::{parse_filter, FromState, ODataQuery, ODataSchema, OrderBy, Page};
 pub use self::schema::{
