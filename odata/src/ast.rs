@@ -205,6 +205,10 @@ impl fmt::Display for Expr {
             }
             Expr::Not { operand, .. } => write!(f, "not {}", Operand(operand)),
             // Like `not`, negation binds tighter than every binary operator.
+            // `- 5` keeps its space: `-5` would read back as the literal.
+            Expr::Negate { operand, .. } if matches!(**operand, Expr::Literal { .. }) => {
+                write!(f, "- {operand}")
+            }
             Expr::Negate { operand, .. } if matches!(**operand, Expr::Negate { .. }) => {
                 write!(f, "-{operand}")
             }

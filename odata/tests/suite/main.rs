@@ -12,6 +12,8 @@ use defender_odata::{
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+mod functions;
+
 fn machines_schema() -> Schema {
     Schema::builder()
         .property("id", T::String, C::ALL)
@@ -1262,6 +1264,24 @@ const FRAGMENTS: &[&str] = &[
     "\n",
     "EQ",
     "$",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "-",
+    "+5",
+    "08:30",
+    "23:59:59.1234567",
+    "length",
+    "indexof",
+    "substring",
+    "concat",
+    "trim",
+    "year",
+    "date",
+    "time",
+    "second",
 ];
 
 fn assert_parse_is_total(input: &str) -> Result<(), TestCaseError> {
