@@ -1329,3 +1329,7 @@ proptest! {
 mod differential;
 #[cfg(feature = "sql")]
 mod fixture;
+#[cfg(feature = "sql")]
+mod injection;
+#[cfg(feature = "sql")]
+mod sql;
