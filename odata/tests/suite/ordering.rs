@@ -150,6 +150,31 @@ fn the_key_ends_every_order() {
 }
 
 #[test]
+fn orderby_takes_properties_not_expressions() {
+    for (value, detail) in [
+        (
+            "length(s)",
+            "unexpected '(' at position 6; $orderby takes property names, not expressions",
+        ),
+        (
+            "id, substring(s, 1) desc",
+            "unexpected '(' at position 13; $orderby takes property names, not expressions",
+        ),
+        (
+            "n add 1",
+            "expected 'asc' or 'desc' at position 2, found 'add'",
+        ),
+    ] {
+        let err = ODataQuery::parse(&keyed(), Some(&format!("$orderby={value}"))).unwrap_err();
+        assert_eq!(
+            err.message(),
+            format!("Invalid OData URI query $orderby: {detail}."),
+            "{value}"
+        );
+    }
+}
+
+#[test]
 fn the_key_need_not_be_sortable_but_must_exist() {
     let schema = Schema::builder()
         .property("id", T::String, C::FILTER)
