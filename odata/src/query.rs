@@ -288,6 +288,12 @@ impl<M> ODataQuery<M> {
     }
 
     fn parse_order_by(&self, value: &str) -> Result<Vec<OrderBy>, String> {
+        // Properties only: no functions or arithmetic.
+        if let Some(pos) = value.chars().position(|c| c == '(') {
+            return Err(format!(
+                "unexpected '(' at position {pos}; $orderby takes property names, not expressions"
+            ));
+        }
         let mut keys: Vec<OrderBy> = Vec::new();
         for item in list(value)? {
             let mut words = item.words();

@@ -170,6 +170,7 @@ fn arithmetic_follows_odata_precedence_and_integer_rules() {
         ("count sub 2 sub 3 eq 5", &["a"]),
         ("count div 2 mul 2 eq count", &["a", "c", "e"]),
         ("count add 1 gt 5 and count lt 100", &["a"]),
+        ("(count add 1) in (11, -6)", &["a", "b"]),
         // Negation.
         ("-count eq 7", &["b"]),
         ("- count gt 0", &["b"]),
@@ -268,6 +269,7 @@ const CASES: &[Case] = &[
     ("tags/any(id: id eq 'x')", Ok("tags/any(id: id eq 'x')")),
     ("not(flag)", Ok("not flag")),
     ("length(name) in (1, 2)", Ok("length(name) in (1, 2)")),
+    ("(count add 1) in (2, 3)", Ok("(count add 1) in (2, 3)")),
     // Function arguments.
     (
         "length(count) eq 1",

@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 mod functions;
+mod ordering;
 
 fn machines_schema() -> Schema {
     Schema::builder()
