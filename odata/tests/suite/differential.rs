@@ -202,6 +202,10 @@ fn predicate() -> impl Strategy<Value = String> {
                 "tags/any()",
                 "labels/any()",
                 "labels/any(t: t eq null)",
+                "tags/any(name: startswith(name, 'a'))",
+                "labels/all(code: code ne name)",
+                "not (labels/any(t: contains(name, t)))",
+                "not (labels/all(t: endswith(code, t)))",
                 "tags/all(t: t ne null)"
             ][..]
         )
