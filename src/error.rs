@@ -361,12 +361,17 @@ impl ApiError {
     /// id, complete even where no layer is in front. The error travels on in
     /// the response's extensions; the layer takes it from there, logs it and
     /// renders the envelope again with the request's id as `target`.
+    ///
+    /// With the `axum` feature, `IntoResponse` renders nothing itself: its
+    /// body renders the envelope (with a fresh id) only if it is read, which
+    /// behind the layer it never is, so the envelope is rendered once, by
+    /// the layer, with the request's id.
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
         let body = self.to_json(TrackingId::new_v4());
         let mut response = Response::new(B::from(body));
         *response.status_mut() = self.status();
         self.write_headers(response.headers_mut());
-        response.extensions_mut().insert(Rendered(self));
+        response.extensions_mut().insert(Rendered(Arc::new(self)));
         response
     }
 
@@ -437,9 +442,10 @@ impl fmt::Display for Seconds {
 
 /// An error response's [`ApiError`], carried in the response's extensions:
 /// the marker by which the layer knows its own envelopes without reading
-/// bodies, and the error it renders again with the request's id.
+/// bodies, and the error it renders with the request's id. Shared with the
+/// body of `IntoResponse`, which renders it only if read.
 #[derive(Clone)]
-pub(crate) struct Rendered(pub(crate) ApiError);
+pub(crate) struct Rendered(pub(crate) Arc<ApiError>);
 
 /// Renders an error and its sources as one line: `outer: inner: innermost`.
 pub(crate) fn display_chain(error: &(dyn StdError + 'static)) -> String {
@@ -492,8 +498,69 @@ impl StdError for ApiError {
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        self.into_http_response()
+        let status = self.status();
+        let error = Arc::new(self);
+        let mut response = Response::new(axum::body::Body::new(LazyEnvelope(Some(error.clone()))));
+        *response.status_mut() = status;
+        error.write_headers(response.headers_mut());
+        response.extensions_mut().insert(Rendered(error));
+        response
     }
+}
+
+/// The body of an `ApiError` turned into an axum response: the envelope,
+/// rendered with a fresh id when first polled. Behind the layer it is
+/// dropped unread (the layer renders the envelope with the request's id),
+/// so the envelope is rendered once either way.
+#[cfg(feature = "axum")]
+struct LazyEnvelope(Option<Arc<ApiError>>);
+
+#[cfg(feature = "axum")]
+impl http_body::Body for LazyEnvelope {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let frame = self
+            .0
+            .take()
+            .map(|error| Ok(http_body::Frame::data(error.to_json(TrackingId::new_v4()))));
+        std::task::Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let length = self.0.as_ref().map_or(0, |error| {
+            envelope_len(error.code.as_str(), error.message())
+        });
+        http_body::SizeHint::with_exact(length as u64)
+    }
+}
+
+/// The length of [`envelope_json`]'s output for `code` and `message`,
+/// without writing it: what `serde_json` makes of the message (two quotes,
+/// and each character escaped as it escapes it) and the fixed rest.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+fn envelope_len(code: &str, message: &str) -> usize {
+    let escaped: usize = message
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0x00..=0x1f => 6,
+            _ => 1,
+        })
+        .sum();
+    r#"{"error":{"code":"","message":,"target":""}}"#.len()
+        + code.len()
+        + escaped
+        + 2
+        + uuid::fmt::Hyphenated::LENGTH
 }
 
 /// Writes the envelope by hand: the code is an identifier and the target
@@ -625,7 +692,7 @@ fn push_escaped(text: &mut String, c: char) {
 /// printable ASCII (a request path, usually) is settled by one pass over
 /// its bytes.
 fn needs_escaping(text: &str) -> bool {
-    text.bytes().any(|b| b < 0x20 || b >= 0x7f) && text.chars().any(must_escape)
+    text.bytes().any(|b| !(0x20..0x7f).contains(&b)) && text.chars().any(must_escape)
 }
 
 /// Escapes what [`echo`] escapes, without cutting: for text that is only
@@ -679,6 +746,11 @@ mod tests {
             "…",
         ] {
             let json = envelope_json("BadRequest", message, target);
+            assert_eq!(
+                json.len(),
+                envelope_len("BadRequest", message),
+                "{message:?}"
+            );
             assert_eq!(
                 std::str::from_utf8(&json).unwrap(),
                 reference("BadRequest", message, target),

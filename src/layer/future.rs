@@ -189,7 +189,8 @@ fn finish<B: Body>(mut response: Response<B>, request: &mut RequestContext) -> F
     let (mut parts, body) = response.into_parts();
     let body = if let Some(Rendered(error)) = parts.extensions.remove::<Rendered>() {
         // One of ours: its headers are written, but only this layer knows
-        // the request's id, so the envelope is rendered again with it.
+        // the request's id, so the envelope is rendered here, with it. The
+        // body is dropped unread (`IntoResponse`'s renders nothing then).
         drop(body);
         parts.status = error.status();
         log(&error, parts.status, request);
