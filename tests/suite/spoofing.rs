@@ -78,6 +78,13 @@ struct File {
     sha1: FileHash,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Paging {
+    top: u32,
+}
+
 fn app() -> Router {
     Router::new()
         .route(
@@ -87,6 +94,7 @@ fn app() -> Router {
         .route("/domains", get(|Query(_): Query<Lookup>| async { "ok" }))
         .route("/fleet", post(|Json(_): Json<Fleet>| async { "ok" }))
         .route("/file", post(|Json(_): Json<File>| async { "ok" }))
+        .route("/paging", post(|Json(_): Json<Paging>| async { "ok" }))
         .route(
             "/message",
             post(|text: String| async move { ApiError::new(ErrorCode::DisallowedOperation, text) }),
@@ -163,6 +171,15 @@ async fn a_json_value_is_escaped() {
             400,
             "InvalidHashValue",
             &format!("Hash value ab{escaped}cd is invalid."),
+        );
+        // A value of the wrong type, quoted in the message.
+        let body = serde_json::json!({ "Top": format!("1{c}0") }).to_string();
+        send(&app, post_json("/paging", body)).await.assert_envelope(
+            400,
+            "InvalidInput",
+            &format!(
+                "Invalid input Top: expected an integer from 0 to 4294967295, found string \"1{escaped}0\"."
+            ),
         );
     }
 }
