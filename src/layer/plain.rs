@@ -61,10 +61,8 @@ pub(crate) fn plain_error(status: StatusCode, headers: &HeaderMap, text: Option<
         headers
             .get(header::RETRY_AFTER)?
             .to_str()
-            .ok()?
-            .trim()
-            .parse::<u64>()
             .ok()
+            .and_then(crate::error::retry_after_seconds)
     };
     if code == ErrorCode::InternalServerError || status.is_server_error() {
         let cause = match text {
