@@ -2,6 +2,8 @@
 //! other system query options, query-string decoding, evaluation, and the
 //! axum extractor behind `DefenderErrorLayer`.
 
+mod spoofing;
+
 use std::sync::LazyLock;
 
 use defender_errors::ErrorCode;
