@@ -40,9 +40,57 @@
 //! | comparison | `eq ne gt ge lt le` |
 //! | logic | `and or not`, parentheses |
 //! | membership | `severity in ('High', 'Medium')` |
-//! | literals | `'it''s'`, `42`, `-1.5`, `true`, `false`, `null`, `2024-01-01T00:00:00Z`, `2024-01-01`, GUIDs |
-//! | functions | `startswith endswith contains` (boolean), `tolower toupper` (string) |
+//! | arithmetic | `add sub mul div mod`, negation `-x` (numbers only) |
+//! | literals | `'it''s'`, `42`, `-1.5`, `+405`, `true`, `false`, `null`, `2024-01-01T00:00:00Z`, `2024-01-01`, `08:30:00.5`, GUIDs |
+//! | string functions | `startswith endswith contains` (boolean), `length indexof` (integer), `substring concat trim tolower toupper` (string) |
+//! | date-time functions | `year month day hour minute second` (integer), `date` (a date), `time` (a time of day) |
 //! | lambdas | `machineTags/any(tag: tag eq 'Prod')`, `machineTags/all(t: startswith(t, 'x'))`, `machineTags/any()`; not nested |
+//!
+//! Every function and operator has fixed argument types, checked before
+//! anything is evaluated, and a wrong one is an `ODataError` naming the
+//! argument and its position: `length(x)` takes a string,
+//! `substring(s, start[, length])` a string and integers, `year(x)` …
+//! `time(x)` a date-time, `add` … `mod` numbers. `date(x)` compares with
+//! date literals (`date(lastSeen) eq 2024-01-01`), `time(x)` with
+//! time-of-day literals `hh:mm[:ss[.fffffff]]` (`time(lastSeen) lt 08:30`).
+//! A string literal holding U+0000 is refused (no SQL text column can
+//! hold it).
+//!
+//! What the operators and functions compute:
+//!
+//! - **null** in, null out: a function or arithmetic operator with a null
+//!   operand gives null. `x eq null` is true only for a null `x`, `x ne v`
+//!   is true for a null `x`, and `gt ge lt le` with a null operand
+//!   (including the literal: `null lt lastSeen`) are false, so `not (x gt
+//!   5)` is true for a null `x`. A boolean function of a null argument
+//!   (`startswith(x, 'a')` for a null `x`) is null: the item does not
+//!   match, with or without `not` in front.
+//! - **strings** compare by Unicode code point; `length`, `indexof` and
+//!   `substring` count code points. `indexof` is 0-based, `-1` when the
+//!   part is absent and `0` for an empty part; `substring` treats a
+//!   negative start or length as 0 and gives `''` past the end; `trim`
+//!   removes the leading and trailing characters for which
+//!   `char::is_whitespace` is true; `tolower`/`toupper` use Unicode case
+//!   mapping. `contains`, `startswith` and `endswith` are case-sensitive.
+//! - **numbers**: integers and doubles compare exactly (an integer above
+//!   2^53 is not rounded to a double first). Integer op integer is an
+//!   integer: `div` truncates toward zero (`-7 div 2` is `-3`), `mod` takes
+//!   the dividend's sign (`-7 mod 3` is `-1`); a double operand makes the
+//!   operation double (`-7 div 2.0` is `-3.5`). Division or `mod` by zero
+//!   and integer overflow give null; a double result that overflows is
+//!   infinity (greater than every finite number).
+//! - **date-times** compare as instants; `year` … `second`, `date` and
+//!   `time` read the instant in UTC, whatever offset it was written with
+//!   (`day(2024-03-01T23:30:00-02:00)` is 2). `second` drops the fraction.
+//! - **enums** order by declaration order; a stored value that is not a
+//!   member orders after every member, and non-members by text.
+//!
+//! Also accepted, as Microsoft's ODataLib accepts them: a sign on a number
+//! literal (`incidentId eq +405`; in a query string encode the `+` as
+//! `%2B`, a bare `+` is a space), `null` in ordering comparisons, `not(`
+//! without a space, spaces and tabs around the expression, and a lambda
+//! variable named like a property, which shadows the property inside its
+//! predicate (`machineTags/any(id: id eq 'Prod')`).
 //!
 //! A lambda may not appear inside another lambda's predicate: nested
 //! lambdas over a collection of `k` members cost `k` to the power of the
@@ -51,15 +99,34 @@
 //! lambdas and their positions. What nesting would express is written with
 //! `and`/`or` (`machineTags/any(a: a eq 'x') and machineTags/all(b: b ne
 //! 'y')`). With that rule, evaluating a filter of `n` nodes costs at most
-//! `n × max(1, members)` steps per item.
+//! `n × max(1, members)` steps per item (string functions also walk their
+//! strings).
 //!
 //! Keywords, function names and property names are case-sensitive; a name
 //! that differs from a known one only in case is reported with the right
 //! spelling. Enum values are written as strings (`healthStatus eq
 //! 'Active'`) and must be members; date-times are written without quotes
 //! and compare as instants. Precedence follows OData 4.01, tightest first:
-//! `in`, `not`, `gt ge lt le`, `eq ne`, `and`, `or`, so `not` needs
-//! parentheses around a comparison: `not (healthStatus eq 'Active')`.
+//! `in`; `not` and negation `-`; `mul div mod`; `add sub`; `gt ge lt le`;
+//! `eq ne`; `and`; `or`. So `not` needs parentheses around a comparison
+//! (`not (healthStatus eq 'Active')`), `a add b mul c` is `a add (b mul
+//! c)`, `a sub b sub c` is `(a sub b) sub c`, and `in` takes the operand
+//! right before it (`(a add 1) in (2, 3)` needs its parentheses). A `-`
+//! directly before a digit is part of the number (`-5`); before anything
+//! else it negates.
+//!
+//! # `$orderby`
+//!
+//! `$orderby` takes sortable property names, each optionally `asc` or
+//! `desc`; it does not take expressions (`$orderby=length(id)` is an
+//! `ODataError`). The order is total: `null` is the smallest value (first
+//! ascending, last descending), numbers compare exactly, enum non-members
+//! follow the members by text, strings compare by code point, date-times as
+//! instants. When the schema declares a [key](SchemaBuilder::key) (such as
+//! `id`, unique and never null), every order ends with it, ascending, and a
+//! query without `$orderby` is sorted by it: pages are stable and every
+//! backend gives the same order ([`ODataQuery::sort_keys`]). Without a
+//! key, items that tie keep their input order.
 //!
 //! # Why a hand-written parser
 //!
@@ -163,7 +230,9 @@ mod parse;
 mod query;
 mod schema;
 
-pub use self::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
+pub use self::ast::{
+    ArithmeticOp, CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal, TimeOfDay,
+};
 pub use self::eval::Record;
 pub use self::query::{parse_filter, FromState, ODataQuery, ODataSchema, OrderBy, Page};
 pub use self::schema::{
