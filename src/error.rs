@@ -688,6 +688,20 @@ fn push_escaped(text: &mut String, c: char) {
     }
 }
 
+/// A request's path as the layer logs it, escaped as [`echo`] escapes.
+///
+/// `http`'s `Uri` admits no ASCII control character (nor DEL) in a path,
+/// so only a path with non-ASCII characters is scanned: the common case
+/// costs one `is_ascii` over a few bytes.
+#[inline]
+pub(crate) fn log_path(path: &str) -> Cow<'_, str> {
+    if path.is_ascii() {
+        Cow::Borrowed(path)
+    } else {
+        escape_controls(path)
+    }
+}
+
 /// Whether `text` holds a character [`echo`] escapes. Text that is all
 /// printable ASCII (a request path, usually) is settled by one pass over
 /// its bytes.

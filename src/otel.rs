@@ -96,7 +96,7 @@ pub(crate) fn link<B>(span: &Span, id: &mut TrackingId, made: bool, req: &Reques
     span.set_attribute("http.request.method", method.to_owned());
     span.set_attribute(
         "url.path",
-        crate::error::escape_controls(req.uri().path()).into_owned(),
+        crate::error::log_path(req.uri().path()).into_owned(),
     );
     if let Some(route) = route {
         span.set_attribute("http.route", route.to_owned());

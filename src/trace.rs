@@ -97,7 +97,7 @@ impl<B> MakeSpan<B> for MakeRequestSpan {
             None => tracing::info_span!(
                 "request",
                 method = %request.method(),
-                path = &*crate::error::escape_controls(request.uri().path()),
+                path = &*crate::error::log_path(request.uri().path()),
             ),
         }
     }

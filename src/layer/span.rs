@@ -17,7 +17,7 @@ macro_rules! span_at {
             // Evaluated only when the span is enabled.
             target = %$target,
             method = %$req.method(),
-            path = &*crate::error::escape_controls($req.uri().path()),
+            path = &*crate::error::log_path($req.uri().path()),
             client_request_id = $client_request_id,
         )
     };
@@ -34,7 +34,7 @@ macro_rules! span_at {
             "request",
             target = tracing::field::Empty,
             method = %$req.method(),
-            path = &*crate::error::escape_controls($req.uri().path()),
+            path = &*crate::error::log_path($req.uri().path()),
             client_request_id = $client_request_id,
             otel.name = tracing::field::Empty,
             otel.kind = tracing::field::Empty,
