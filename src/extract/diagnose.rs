@@ -38,6 +38,7 @@ pub(crate) trait Input {
 /// deserializer's error; a sequence or map visitor, such as
 /// [`Batch`](crate::Batch)'s, fails with the wrapped deserializer's own
 /// error type, which keeps only text).
+#[cfg(feature = "axum")]
 pub(crate) fn failure_of<I: Input>(error: &I::Error) -> Failure {
     match I::message(error) {
         Ok(message) => from_text(&message),
