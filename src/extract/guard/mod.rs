@@ -46,15 +46,17 @@
 //! duplicated field, a sequence of the wrong length) is therefore text,
 //! read back by [`foreign`](super::foreign).
 
+#[macro_use]
+mod forward;
+mod access;
 mod ctx;
+mod key;
 
 use std::fmt;
 
-use serde::de::{
-    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
-};
+use serde::de::{self, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
-use self::ctx::Key;
+use self::access::{Enum, Map, Seq};
 pub(crate) use self::ctx::{Ctx, Finding, OnWrongCase};
 use super::failure::{DeError, Failure};
 
@@ -94,62 +96,6 @@ impl<'c, 'de, V> Wrap<'c, 'de, V> {
             fields: None,
         }
     }
-}
-
-macro_rules! forward_deserialize {
-    ($wrap:ident; $($method:ident($($arg:ident: $ty:ty),*);)*) => {
-        $(
-            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                self.de.$method($($arg,)* $wrap::new(visitor, self.ctx))
-            }
-        )*
-    };
-}
-
-macro_rules! all_but_struct_and_ignored {
-    ($wrap:ident) => {
-        forward_deserialize! {
-            $wrap;
-            deserialize_any();
-            deserialize_identifier();
-        }
-        all_but_struct_ignored_any_and_identifier!($wrap);
-    };
-}
-
-macro_rules! all_but_struct_ignored_any_and_identifier {
-    ($wrap:ident) => {
-        forward_deserialize! {
-            $wrap;
-            deserialize_bool();
-            deserialize_i8();
-            deserialize_i16();
-            deserialize_i32();
-            deserialize_i64();
-            deserialize_i128();
-            deserialize_u8();
-            deserialize_u16();
-            deserialize_u32();
-            deserialize_u64();
-            deserialize_u128();
-            deserialize_f32();
-            deserialize_f64();
-            deserialize_char();
-            deserialize_str();
-            deserialize_string();
-            deserialize_bytes();
-            deserialize_byte_buf();
-            deserialize_option();
-            deserialize_unit();
-            deserialize_unit_struct(name: &'static str);
-            deserialize_newtype_struct(name: &'static str);
-            deserialize_seq();
-            deserialize_tuple(len: usize);
-            deserialize_tuple_struct(name: &'static str, len: usize);
-            deserialize_map();
-            deserialize_enum(name: &'static str, variants: &'static [&'static str]);
-        }
-    };
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
@@ -205,61 +151,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
     }
 }
 
-/// Visits that carry a plain value: the wrapped visitor runs with the
-/// guard's error type, whose raised errors are lowered on the way out.
-macro_rules! forward_visit {
-    ($($method:ident($ty:ty);)*) => {
-        $(
-            fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
-                let ctx = self.ctx;
-                self.visitor.$method::<DeError>(v).map_err(|e| ctx.lower(e))
-            }
-        )*
-    };
-}
-
-macro_rules! forward_plain_visits {
-    () => {
-        forward_visit! {
-            visit_bool(bool);
-            visit_i8(i8);
-            visit_i16(i16);
-            visit_i32(i32);
-            visit_i64(i64);
-            visit_i128(i128);
-            visit_u8(u8);
-            visit_u16(u16);
-            visit_u32(u32);
-            visit_u64(u64);
-            visit_u128(u128);
-            visit_f32(f32);
-            visit_f64(f64);
-            visit_char(char);
-            visit_bytes(&[u8]);
-            visit_borrowed_bytes(&'de [u8]);
-            visit_byte_buf(Vec<u8>);
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            let ctx = self.ctx;
-            self.visitor
-                .visit_none::<DeError>()
-                .map_err(|e| ctx.lower(e))
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            let ctx = self.ctx;
-            self.visitor
-                .visit_unit::<DeError>()
-                .map_err(|e| ctx.lower(e))
-        }
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            self.visitor.expecting(f)
-        }
-    };
-}
-
 impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
     type Value = V::Value;
 
@@ -312,276 +203,119 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
     }
 }
 
-/// A seed whose deserializer is guarded.
-struct Seed<'c, 'de, S> {
-    seed: S,
-    ctx: &'c Ctx<'de>,
-    field_of: Option<&'static [&'static str]>,
-}
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
 
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
-    type Value = S::Value;
+    use serde::de::DeserializeOwned;
+    use serde::Deserialize;
 
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.seed.deserialize(Guard {
-            de,
-            ctx: self.ctx,
-            field_of: self.field_of,
-        })
-    }
-}
+    use super::*;
 
-struct Seq<'c, 'de, A> {
-    seq: A,
-    ctx: &'c Ctx<'de>,
-}
-
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, 'de, A> {
-    type Error = A::Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Self::Error> {
-        self.seq.next_element_seed(Seed {
-            seed,
-            ctx: self.ctx,
-            field_of: None,
-        })
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)]
+    struct Isolate {
+        comment: String,
+        isolation_type: Option<String>,
     }
 
-    fn size_hint(&self) -> Option<usize> {
-        self.seq.size_hint()
-    }
-}
-
-struct Map<'c, 'de, A> {
-    map: A,
-    ctx: &'c Ctx<'de>,
-    fields: Option<&'static [&'static str]>,
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Self::Error> {
-        let Some(fields) = self.fields else {
-            return self.map.next_key_seed(Seed {
-                seed,
-                ctx: self.ctx,
-                field_of: None,
-            });
-        };
-        self.ctx.set_key(Key::None);
-        let key = self.map.next_key_seed(KeySeed {
-            seed,
-            ctx: self.ctx,
+    /// One guarded pass of serde_json over `json`: the value or the
+    /// failure, and what the guard found.
+    fn guarded<T: DeserializeOwned>(
+        json: &str,
+        mode: OnWrongCase,
+    ) -> (Result<T, Option<Failure>>, Option<Finding>) {
+        let ctx = Ctx::new(mode);
+        let mut de = serde_json::Deserializer::from_str(json);
+        let result = T::deserialize(Guard::new(&mut de, &ctx)).map_err(|error| {
+            let message = crate::extract::foreign::json_message(&error);
+            ctx.take_raised(&message).map(|failure| *failure)
         });
-        if key.is_err() {
-            let rejected = self.ctx.key.borrow().as_str().map(str::to_owned);
-            if let Some(key) = rejected.filter(|key| !fields.contains(&key.as_str())) {
-                self.ctx.record(Finding::Unknown { key, fields });
+        (result, ctx.finding())
+    }
+
+    #[test]
+    fn a_wrong_case_key_fails_at_once_or_at_the_end_of_its_struct() {
+        let json = r#"{"Comment": "x", "isolationType": "Full"}"#;
+        let wrong = Some(Finding::WrongCase {
+            key: "isolationType".into(),
+            field: "IsolationType",
+        });
+        let (result, finding) = guarded::<Isolate>(json, OnWrongCase::Fail);
+        assert!(matches!(result, Err(Some(Failure::WrongCase))));
+        assert_eq!(finding, wrong);
+        let (result, finding) = guarded::<Isolate>(json, OnWrongCase::Tolerate);
+        assert!(matches!(result, Err(Some(Failure::WrongCase))));
+        assert_eq!(finding, wrong);
+        // Tolerated, the required field's absence is what fails first.
+        let (result, finding) = guarded::<Isolate>(r#"{"comment": "x"}"#, OnWrongCase::Tolerate);
+        assert!(matches!(result, Err(None)), "serde's own text: {result:?}");
+        assert_eq!(
+            finding,
+            Some(Finding::WrongCase {
+                key: "comment".into(),
+                field: "Comment"
+            })
+        );
+    }
+
+    #[test]
+    fn a_struct_written_as_an_array_is_refused() {
+        let (result, _) = guarded::<Isolate>(r#"["x", "Full"]"#, OnWrongCase::Fail);
+        assert!(matches!(result, Err(Some(Failure::StructAsArray))));
+        // A real sequence is not.
+        let (result, _) = guarded::<Vec<u8>>("[1, 2]", OnWrongCase::Fail);
+        assert_eq!(result.unwrap(), [1, 2]);
+    }
+
+    #[test]
+    fn a_maps_own_keys_are_not_parameter_names() {
+        let (result, finding) =
+            guarded::<HashMap<String, u8>>(r#"{"a": 1, "A": 2}"#, OnWrongCase::Fail);
+        assert_eq!(result.unwrap().len(), 2);
+        assert_eq!(finding, None);
+    }
+
+    #[test]
+    fn a_failure_caught_on_the_way_is_not_taken_for_a_later_one() {
+        /// Reads `a` as a hash and ignores it when its check fails, then
+        /// `b` as a number.
+        #[derive(Debug)]
+        struct Forgiving;
+
+        impl<'de> Deserialize<'de> for Forgiving {
+            fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Forgiving;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("an object")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Forgiving, A::Error> {
+                        while let Some(key) = map.next_key::<String>()? {
+                            if key == "a" {
+                                let _ = map.next_value::<crate::FileHash>();
+                            } else {
+                                map.next_value::<u8>()?;
+                            }
+                        }
+                        Ok(Forgiving)
+                    }
+                }
+                de.deserialize_map(V)
             }
         }
-        key
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.map.next_value_seed(Seed {
-            seed,
-            ctx: self.ctx,
-            field_of: self.fields,
-        })
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.map.size_hint()
-    }
-}
-
-struct Enum<'c, 'de, A> {
-    data: A,
-    ctx: &'c Ctx<'de>,
-}
-
-impl<'c, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'c, 'de, A> {
-    type Error = A::Error;
-    type Variant = Variant<'c, 'de, A::Variant>;
-
-    fn variant_seed<V: DeserializeSeed<'de>>(
-        self,
-        seed: V,
-    ) -> Result<(V::Value, Self::Variant), Self::Error> {
-        let (value, variant) = self.data.variant_seed(Seed {
-            seed,
-            ctx: self.ctx,
-            field_of: None,
-        })?;
-        Ok((
-            value,
-            Variant {
-                variant,
-                ctx: self.ctx,
-            },
-        ))
-    }
-}
-
-struct Variant<'c, 'de, A> {
-    variant: A,
-    ctx: &'c Ctx<'de>,
-}
-
-impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
-    type Error = A::Error;
-
-    fn unit_variant(self) -> Result<(), Self::Error> {
-        self.variant.unit_variant()
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
-        self,
-        seed: T,
-    ) -> Result<T::Value, Self::Error> {
-        self.variant.newtype_variant_seed(Seed {
-            seed,
-            ctx: self.ctx,
-            field_of: None,
-        })
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.variant
-            .tuple_variant(len, Wrap::new(visitor, self.ctx))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.variant.struct_variant(
-            fields,
-            Wrap {
-                visitor,
-                ctx: self.ctx,
-                fields: Some(fields),
-            },
-        )
-    }
-}
-
-/// The seed of a struct key: notes the key as it passes.
-struct KeySeed<'c, 'de, S> {
-    seed: S,
-    ctx: &'c Ctx<'de>,
-}
-
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> {
-    type Value = S::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.seed.deserialize(KeyDe { de, ctx: self.ctx })
-    }
-}
-
-struct KeyDe<'c, 'de, D> {
-    de: D,
-    ctx: &'c Ctx<'de>,
-}
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
-    type Error = D::Error;
-
-    all_but_struct_and_ignored!(KeyVisitor);
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.de
-            .deserialize_struct(name, fields, KeyVisitor::new(visitor, self.ctx))
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.de.deserialize_ignored_any(visitor)
-    }
-
-    fn is_human_readable(&self) -> bool {
-        self.de.is_human_readable()
-    }
-}
-
-/// The visitor of a struct key: keeps the key's text.
-struct KeyVisitor<'c, 'de, V> {
-    visitor: V,
-    ctx: &'c Ctx<'de>,
-}
-
-impl<'c, 'de, V> KeyVisitor<'c, 'de, V> {
-    fn new(visitor: V, ctx: &'c Ctx<'de>) -> Self {
-        KeyVisitor { visitor, ctx }
-    }
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
-    type Value = V::Value;
-
-    forward_plain_visits!();
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        let ctx = self.ctx;
-        ctx.set_key(Key::Owned(v.to_owned()));
-        self.visitor
-            .visit_str::<DeError>(v)
-            .map_err(|e| ctx.lower(e))
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        let ctx = self.ctx;
-        ctx.set_key(Key::Borrowed(v));
-        self.visitor
-            .visit_borrowed_str::<DeError>(v)
-            .map_err(|e| ctx.lower(e))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        let ctx = self.ctx;
-        ctx.set_key(Key::Owned(v.clone()));
-        self.visitor
-            .visit_string::<DeError>(v)
-            .map_err(|e| ctx.lower(e))
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.visitor.visit_some(de)
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.visitor.visit_newtype_struct(de)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.visitor.visit_seq(seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.visitor.visit_map(map)
-    }
-
-    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-        self.visitor.visit_enum(data)
+        let (result, _) = guarded::<Forgiving>(r#"{"a": "xyz", "b": 1}"#, OnWrongCase::Fail);
+        assert!(result.is_ok());
+        // The hash's failure waits in the context, but the error that comes
+        // out is serde_json's own about `b`: it is not taken for the hash's.
+        let (result, _) = guarded::<Forgiving>(r#"{"a": "xyz", "b": "x"}"#, OnWrongCase::Fail);
+        assert!(matches!(result, Err(None)), "{result:?}");
+        let (result, _) = guarded::<Forgiving>(r#"{"b": "x"}"#, OnWrongCase::Fail);
+        assert!(matches!(result, Err(None)), "{result:?}");
     }
 }
