@@ -93,3 +93,53 @@ where
 {
     serde_path_to_error::deserialize(Guard::new(de, ctx))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::extract::json::JsonInput;
+    use crate::extract::query::UrlEncoded;
+    use crate::ErrorCode;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)]
+    struct Body {
+        comment: String,
+        sha1: Option<crate::Sha1Hash>,
+        tags: Option<crate::Batch<String, 1>>,
+    }
+
+    fn body(json: &str) -> ApiError {
+        diagnose::<Body, _>(&JsonInput(json.as_bytes()), Source::Body)
+    }
+
+    #[test]
+    fn a_raised_failure_is_taken_back_and_a_texts_failure_is_read() {
+        // Raised through the guard: the value's own error.
+        let error = body(r#"{"Comment": "x", "Sha1": "xyz"}"#);
+        assert_eq!(error.code(), ErrorCode::InvalidHashValue);
+        // Raised by a sequence's visitor with serde_json's error type:
+        // read back from the text.
+        let error = body(r#"{"Comment": "x", "Tags": ["a", "b"]}"#);
+        assert_eq!(error.code(), ErrorCode::MaximumBatchSizeExceeded);
+        // serde_json's own, a syntax error, keeps its position.
+        let error = body(r#"{"Comment": "x""#);
+        assert_eq!(
+            error.message(),
+            "Invalid request body. EOF while parsing an object at line 1 column 15."
+        );
+    }
+
+    #[test]
+    fn a_query_names_its_problems_as_a_query() {
+        let error = diagnose::<Body, _>(&UrlEncoded(b"comment=x"), Source::Query);
+        assert_eq!(error.code(), ErrorCode::MissingRequiredParameter);
+        assert_eq!(
+            error.message(),
+            "Parameter Comment is missing. Found comment instead; parameter names are case-sensitive."
+        );
+    }
+}

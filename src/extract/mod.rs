@@ -192,10 +192,15 @@ fn is_utf8(headers: &http::HeaderMap) -> bool {
     let Some(value) = headers.get(http::header::CONTENT_TYPE) else {
         return true;
     };
-    let Ok(value) = value.to_str() else {
+    let bytes = value.as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b == b';') else {
+        // No parameters, the common case.
+        return true;
+    };
+    let Ok(parameters) = std::str::from_utf8(&bytes[at..]) else {
         return false;
     };
-    value.split(';').skip(1).all(|parameter| {
+    parameters.split(';').skip(1).all(|parameter| {
         let Some((name, charset)) = parameter.split_once('=') else {
             return true;
         };

@@ -20,6 +20,8 @@ pub(super) struct Seed<'c, 'de, S> {
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
     type Value = S::Value;
 
+    #[inline]
+
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.seed.deserialize(Guard {
             de,
@@ -36,6 +38,8 @@ pub(super) struct Seq<'c, 'de, A> {
 
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, 'de, A> {
     type Error = A::Error;
+
+    #[inline]
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
@@ -62,6 +66,8 @@ pub(super) struct Map<'c, 'de, A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
     type Error = A::Error;
 
+    #[inline]
+
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -87,6 +93,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
         key
     }
 
+    #[inline]
+
     fn next_value_seed<V: DeserializeSeed<'de>>(
         &mut self,
         seed: V,
@@ -111,6 +119,8 @@ pub(super) struct Enum<'c, 'de, A> {
 impl<'c, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'c, 'de, A> {
     type Error = A::Error;
     type Variant = Variant<'c, 'de, A::Variant>;
+
+    #[inline]
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
@@ -139,9 +149,13 @@ pub(super) struct Variant<'c, 'de, A> {
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
     type Error = A::Error;
 
+    #[inline]
+
     fn unit_variant(self) -> Result<(), Self::Error> {
         self.variant.unit_variant()
     }
+
+    #[inline]
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(
         self,
@@ -154,6 +168,8 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
         })
     }
 
+    #[inline]
+
     fn tuple_variant<V: Visitor<'de>>(
         self,
         len: usize,
@@ -162,6 +178,8 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
         self.variant
             .tuple_variant(len, Wrap::new(visitor, self.ctx))
     }
+
+    #[inline]
 
     fn struct_variant<V: Visitor<'de>>(
         self,

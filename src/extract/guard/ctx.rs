@@ -113,6 +113,7 @@ impl<'de> Ctx<'de> {
         first
     }
 
+    #[inline]
     pub(super) fn set_key(&self, key: Key<'de>) {
         *self.key.borrow_mut() = key;
     }

@@ -5,6 +5,7 @@
 macro_rules! forward_deserialize {
     ($wrap:ident; $($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(
+            #[inline]
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
                 self.de.$method($($arg,)* $wrap::new(visitor, self.ctx))
             }
@@ -63,6 +64,7 @@ macro_rules! all_but_struct_ignored_any_and_identifier {
 macro_rules! forward_visit {
     ($($method:ident($ty:ty);)*) => {
         $(
+            #[inline]
             fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
                 let ctx = self.ctx;
                 self.visitor.$method::<DeError>(v).map_err(|e| ctx.lower(e))
@@ -93,12 +95,16 @@ macro_rules! forward_plain_visits {
             visit_byte_buf(Vec<u8>);
         }
 
+        #[inline]
+
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
             let ctx = self.ctx;
             self.visitor
                 .visit_none::<DeError>()
                 .map_err(|e| ctx.lower(e))
         }
+
+        #[inline]
 
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             let ctx = self.ctx;

@@ -19,6 +19,8 @@ pub(super) struct KeySeed<'c, 'de, S> {
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> {
     type Value = S::Value;
 
+    #[inline]
+
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.seed.deserialize(KeyDe { de, ctx: self.ctx })
     }
@@ -34,6 +36,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
 
     all_but_struct_and_ignored!(KeyVisitor);
 
+    #[inline]
+
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -44,9 +48,13 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
             .deserialize_struct(name, fields, KeyVisitor::new(visitor, self.ctx))
     }
 
+    #[inline]
+
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         self.de.deserialize_ignored_any(visitor)
     }
+
+    #[inline]
 
     fn is_human_readable(&self) -> bool {
         self.de.is_human_readable()
@@ -60,6 +68,7 @@ pub(super) struct KeyVisitor<'c, 'de, V> {
 }
 
 impl<'c, 'de, V> KeyVisitor<'c, 'de, V> {
+    #[inline]
     fn new(visitor: V, ctx: &'c Ctx<'de>) -> Self {
         KeyVisitor { visitor, ctx }
     }
@@ -70,6 +79,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
 
     forward_plain_visits!();
 
+    #[inline]
+
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let ctx = self.ctx;
         ctx.set_key(Key::Owned(v.to_owned()));
@@ -77,6 +88,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
             .visit_str::<DeError>(v)
             .map_err(|e| ctx.lower(e))
     }
+
+    #[inline]
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         let ctx = self.ctx;
@@ -86,6 +99,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
             .map_err(|e| ctx.lower(e))
     }
 
+    #[inline]
+
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         let ctx = self.ctx;
         ctx.set_key(Key::Owned(v.clone()));
@@ -94,21 +109,31 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
             .map_err(|e| ctx.lower(e))
     }
 
+    #[inline]
+
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_some(de)
     }
+
+    #[inline]
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_newtype_struct(de)
     }
 
+    #[inline]
+
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_seq(seq)
     }
 
+    #[inline]
+
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_map(map)
     }
+
+    #[inline]
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_enum(data)

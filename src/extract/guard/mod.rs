@@ -89,6 +89,7 @@ struct Wrap<'c, 'de, V> {
 
 impl<'c, 'de, V> Wrap<'c, 'de, V> {
     /// The wrapper of a visitor that is not a struct's.
+    #[inline]
     fn new(visitor: V, ctx: &'c Ctx<'de>) -> Self {
         Wrap {
             visitor,
@@ -103,6 +104,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
 
     all_but_struct_and_ignored!(Wrap);
 
+    #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -117,6 +119,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Guard<'_, 'de, D> {
         self.de.deserialize_struct(name, fields, wrapped)
     }
 
+    #[inline]
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         if let Some(fields) = self.field_of {
             // The struct ignores the key just read: was it meant for a field?
@@ -162,14 +165,17 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
         visit_string(String);
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_some(Guard::new(de, self.ctx))
     }
 
+    #[inline]
     fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_newtype_struct(Guard::new(de, self.ctx))
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         if self.fields.is_some() {
             // serde lets a struct be written as an array of its fields in
@@ -179,6 +185,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
         self.visitor.visit_seq(Seq { seq, ctx: self.ctx })
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let ctx = self.ctx;
         let is_struct = self.fields.is_some();
@@ -195,6 +202,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, 'de, V> {
         result
     }
 
+    #[inline]
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_enum(Enum {
             data,
