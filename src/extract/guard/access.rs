@@ -21,7 +21,6 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, 'de, S> {
     type Value = S::Value;
 
     #[inline]
-
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.seed.deserialize(Guard {
             de,
@@ -40,7 +39,6 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, 'de, A> {
     type Error = A::Error;
 
     #[inline]
-
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
@@ -67,7 +65,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
     type Error = A::Error;
 
     #[inline]
-
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -94,7 +91,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
     }
 
     #[inline]
-
     fn next_value_seed<V: DeserializeSeed<'de>>(
         &mut self,
         seed: V,
@@ -121,7 +117,6 @@ impl<'c, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'c, 'de, A> {
     type Variant = Variant<'c, 'de, A::Variant>;
 
     #[inline]
-
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
@@ -150,13 +145,11 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
     type Error = A::Error;
 
     #[inline]
-
     fn unit_variant(self) -> Result<(), Self::Error> {
         self.variant.unit_variant()
     }
 
     #[inline]
-
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(
         self,
         seed: T,
@@ -169,7 +162,6 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
     }
 
     #[inline]
-
     fn tuple_variant<V: Visitor<'de>>(
         self,
         len: usize,
@@ -180,7 +172,6 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<'_, 'de, A> {
     }
 
     #[inline]
-
     fn struct_variant<V: Visitor<'de>>(
         self,
         fields: &'static [&'static str],

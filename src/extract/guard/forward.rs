@@ -96,7 +96,6 @@ macro_rules! forward_plain_visits {
         }
 
         #[inline]
-
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
             let ctx = self.ctx;
             self.visitor
@@ -105,7 +104,6 @@ macro_rules! forward_plain_visits {
         }
 
         #[inline]
-
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             let ctx = self.ctx;
             self.visitor

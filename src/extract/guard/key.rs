@@ -20,7 +20,6 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> 
     type Value = S::Value;
 
     #[inline]
-
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.seed.deserialize(KeyDe { de, ctx: self.ctx })
     }
@@ -37,7 +36,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
     all_but_struct_and_ignored!(KeyVisitor);
 
     #[inline]
-
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -49,13 +47,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
     }
 
     #[inline]
-
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         self.de.deserialize_ignored_any(visitor)
     }
 
     #[inline]
-
     fn is_human_readable(&self) -> bool {
         self.de.is_human_readable()
     }
@@ -80,7 +76,6 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     forward_plain_visits!();
 
     #[inline]
-
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         let ctx = self.ctx;
         ctx.set_key(Key::Owned(v.to_owned()));
@@ -90,7 +85,6 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     }
 
     #[inline]
-
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         let ctx = self.ctx;
         ctx.set_key(Key::Borrowed(v));
@@ -100,7 +94,6 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     }
 
     #[inline]
-
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         let ctx = self.ctx;
         ctx.set_key(Key::Owned(v.clone()));
@@ -110,31 +103,26 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     }
 
     #[inline]
-
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_some(de)
     }
 
     #[inline]
-
     fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         self.visitor.visit_newtype_struct(de)
     }
 
     #[inline]
-
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_seq(seq)
     }
 
     #[inline]
-
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_map(map)
     }
 
     #[inline]
-
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
         self.visitor.visit_enum(data)
     }
