@@ -10,6 +10,7 @@ mod client;
 mod codes;
 mod dropin;
 mod extract;
+mod flatten;
 mod layer;
 mod log_correlation;
 mod messages;
