@@ -109,7 +109,7 @@ struct Fleet {
 }
 
 /// The array body of [`large_body`] with three members a flattened struct
-/// reads: each costs one probe pass (the most a 1 MiB body may have).
+/// reads (serde buffers them; the extractors add no pass for them).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[allow(dead_code)]

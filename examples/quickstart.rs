@@ -9,23 +9,29 @@
 //! curl -i -X DELETE http://127.0.0.1:8080/api/machines/1  # 405 MethodNotAllowed, with Allow
 //! curl -i http://127.0.0.1:8080/api/panic                 # 500 InternalServerError, payload only logged
 //! curl -i http://127.0.0.1:8080/api/slow                  # 504 GatewayTimeout after 1 s
-//! curl -i -H 'x-request-id: 6f1c4b9e-2d0a-4c55-9f3b-0c8f1a2b3c4d' http://127.0.0.1:8080/api/whoami
+//! curl -i -H 'x-ms-client-request-id: my-call-1' http://127.0.0.1:8080/api/whoami
+//! curl -i 'http://127.0.0.1:8080/api/machines/a%0Aforged'  # logged escaped: id=a\nforged
 //! ```
+//!
+//! The server makes every tracking id itself: a client correlates its calls
+//! with `x-ms-client-request-id`, which is logged and echoed beside it.
 
 use std::time::Duration;
 
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
-use defender_errors::{ApiError, DefenderErrorLayer, IdSource, TrackingId};
+use defender_errors::{echo, ApiError, DefenderErrorLayer, TrackingId};
 use tower::ServiceBuilder;
 
-async fn machine(Path(id): Path<u64>) -> Result<String, ApiError> {
-    tracing::info!(machine = id, "looking up machine");
-    if id == 1 {
+async fn machine(Path(id): Path<String>) -> Result<String, ApiError> {
+    // `id` is client input, percent-decoded: logged as a field and escaped,
+    // never formatted into the event's text, where `%0A` would forge a line.
+    tracing::info!(machine = %echo(&id), "looking up machine");
+    if id == "1" {
         Ok("{\"id\":\"1\"}".to_owned())
     } else {
-        Err(ApiError::entity_not_found("Machine", &id.to_string()))
+        Err(ApiError::entity_not_found("Machine", &id))
     }
 }
 
@@ -51,7 +57,7 @@ fn app() -> Router {
         .route("/api/slow", get(slow))
         .layer(
             ServiceBuilder::new()
-                .layer(DefenderErrorLayer::new().adopt(IdSource::x_request_id()))
+                .layer(DefenderErrorLayer::new())
                 .timeout(Duration::from_secs(1)),
         )
 }

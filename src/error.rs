@@ -361,12 +361,17 @@ impl ApiError {
     /// id, complete even where no layer is in front. The error travels on in
     /// the response's extensions; the layer takes it from there, logs it and
     /// renders the envelope again with the request's id as `target`.
+    ///
+    /// With the `axum` feature, `IntoResponse` renders nothing itself: its
+    /// body renders the envelope (with a fresh id) only if it is read, which
+    /// behind the layer it never is, so the envelope is rendered once, by
+    /// the layer, with the request's id.
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
         let body = self.to_json(TrackingId::new_v4());
         let mut response = Response::new(B::from(body));
         *response.status_mut() = self.status();
         self.write_headers(response.headers_mut());
-        response.extensions_mut().insert(Rendered(self));
+        response.extensions_mut().insert(Rendered(Arc::new(self)));
         response
     }
 
@@ -391,13 +396,36 @@ impl ApiError {
     /// `InternalServerError`) the message that is not sent.
     pub(crate) fn log_cause(&self) -> Option<String> {
         match (&self.cause, self.code) {
-            (Some(cause), _) => Some(display_chain(cause.as_ref())),
+            (Some(cause), _) => {
+                // The cause may quote input (a parser's error, a panic
+                // message): it is logged escaped as an echo is.
+                let text = display_chain(cause.as_ref());
+                Some(match escape_controls(&text) {
+                    Cow::Borrowed(_) => text,
+                    Cow::Owned(escaped) => escaped,
+                })
+            }
             (None, ErrorCode::InternalServerError) if !self.message.is_empty() => {
                 Some(self.message.to_string())
             }
             _ => None,
         }
     }
+}
+
+/// The seconds a `Retry-After` value asks for: its delay-seconds, or the
+/// seconds from now until its HTTP date (RFC 9110 §10.2.3), rounded up so
+/// that a client never comes back early; a date already past is 0.
+pub(crate) fn retry_after_seconds(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(match date.duration_since(std::time::SystemTime::now()) {
+        Ok(wait) => wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        Err(_) => 0,
+    })
 }
 
 /// A number of seconds in words: "1 second", "2 seconds".
@@ -414,9 +442,10 @@ impl fmt::Display for Seconds {
 
 /// An error response's [`ApiError`], carried in the response's extensions:
 /// the marker by which the layer knows its own envelopes without reading
-/// bodies, and the error it renders again with the request's id.
+/// bodies, and the error it renders with the request's id. Shared with the
+/// body of `IntoResponse`, which renders it only if read.
 #[derive(Clone)]
-pub(crate) struct Rendered(pub(crate) ApiError);
+pub(crate) struct Rendered(pub(crate) Arc<ApiError>);
 
 /// Renders an error and its sources as one line: `outer: inner: innermost`.
 pub(crate) fn display_chain(error: &(dyn StdError + 'static)) -> String {
@@ -469,8 +498,69 @@ impl StdError for ApiError {
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        self.into_http_response()
+        let status = self.status();
+        let error = Arc::new(self);
+        let mut response = Response::new(axum::body::Body::new(LazyEnvelope(Some(error.clone()))));
+        *response.status_mut() = status;
+        error.write_headers(response.headers_mut());
+        response.extensions_mut().insert(Rendered(error));
+        response
     }
+}
+
+/// The body of an `ApiError` turned into an axum response: the envelope,
+/// rendered with a fresh id when first polled. Behind the layer it is
+/// dropped unread (the layer renders the envelope with the request's id),
+/// so the envelope is rendered once either way.
+#[cfg(feature = "axum")]
+struct LazyEnvelope(Option<Arc<ApiError>>);
+
+#[cfg(feature = "axum")]
+impl http_body::Body for LazyEnvelope {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let frame = self
+            .0
+            .take()
+            .map(|error| Ok(http_body::Frame::data(error.to_json(TrackingId::new_v4()))));
+        std::task::Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let length = self.0.as_ref().map_or(0, |error| {
+            envelope_len(error.code.as_str(), error.message())
+        });
+        http_body::SizeHint::with_exact(length as u64)
+    }
+}
+
+/// The length of [`envelope_json`]'s output for `code` and `message`,
+/// without writing it: what `serde_json` makes of the message (two quotes,
+/// and each character escaped as it escapes it) and the fixed rest.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+fn envelope_len(code: &str, message: &str) -> usize {
+    let escaped: usize = message
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0x00..=0x1f => 6,
+            _ => 1,
+        })
+        .sum();
+    r#"{"error":{"code":"","message":,"target":""}}"#.len()
+        + code.len()
+        + escaped
+        + 2
+        + uuid::fmt::Hyphenated::LENGTH
 }
 
 /// Writes the envelope by hand: the code is an identifier and the target
@@ -517,15 +607,25 @@ fn write_json_string(json: &mut Vec<u8>, text: &str) {
 }
 
 /// Prepares user input for a message: escapes control characters (`\n`,
-/// `\r`, `\t`, else `\u{…}`) and cuts the result to at most
+/// `\r`, `\t`, else `\u{…}`) and the characters that make text read other
+/// than it is (as `\u{…}` too), and cuts the result to at most
 /// [`MAX_ECHO_CHARS`] characters, the last being `…` when cut, so a message
-/// never amplifies a request or injects lines into logs.
+/// never amplifies a request, injects lines into logs or hides what it
+/// quotes.
+///
+/// The characters escaped besides [`char::is_control`] are the
+/// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069), the zero-width and invisible marks (U+200B–U+200F,
+/// U+2060, U+FEFF, U+061C) and the line and paragraph separators (U+2028,
+/// U+2029).
 ///
 /// ```
 /// use defender_errors::echo;
 ///
 /// assert_eq!(echo("abc"), "abc");
 /// assert_eq!(echo("a\nb"), "a\\nb");
+/// assert_eq!(echo("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+/// assert_eq!(echo("a\u{200b}b\u{2028}c"), "a\\u{200b}b\\u{2028}c");
 /// assert_eq!(echo(&"x".repeat(1000)).chars().count(), 256);
 /// assert_eq!(echo(&"\0".repeat(1000)).chars().count(), 256);
 /// ```
@@ -536,7 +636,7 @@ pub fn echo(input: &str) -> Cow<'_, str> {
 /// [`echo`] with a bound of `max` characters.
 fn echo_within(input: &str, max: usize) -> Cow<'_, str> {
     // At most `max` bytes is at most `max` characters.
-    if input.len() <= max && !input.chars().any(char::is_control) {
+    if input.len() <= max && !needs_escaping(input) {
         return Cow::Borrowed(input);
     }
     let mut text = String::with_capacity(input.len().min(4 * max));
@@ -559,21 +659,60 @@ fn echo_within(input: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(text)
 }
 
+/// Whether `c` is escaped where input is echoed or logged: a control
+/// character, or one that makes text read other than it is (see [`echo`]).
+pub(crate) fn must_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2060}'
+                | '\u{feff}'
+                | '\u{061c}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
 fn push_escaped(text: &mut String, c: char) {
     match c {
         '\n' => text.push_str("\\n"),
         '\r' => text.push_str("\\r"),
         '\t' => text.push_str("\\t"),
-        c if c.is_control() => {
+        c if must_escape(c) => {
             write!(text, "\\u{{{:x}}}", c as u32).expect("writing to a String cannot fail")
         }
         c => text.push(c),
     }
 }
 
-/// Escapes control characters, leaving everything else as it is.
-fn escape_controls(input: &str) -> Cow<'_, str> {
-    if !input.chars().any(char::is_control) {
+/// A request's path as the layer logs it, escaped as [`echo`] escapes.
+///
+/// `http`'s `Uri` admits no ASCII control character (nor DEL) in a path,
+/// so only a path with non-ASCII characters is scanned: the common case
+/// costs one `is_ascii` over a few bytes.
+#[inline]
+pub(crate) fn log_path(path: &str) -> Cow<'_, str> {
+    if path.is_ascii() {
+        Cow::Borrowed(path)
+    } else {
+        escape_controls(path)
+    }
+}
+
+/// Whether `text` holds a character [`echo`] escapes. Text that is all
+/// printable ASCII (a request path, usually) is settled by one pass over
+/// its bytes.
+fn needs_escaping(text: &str) -> bool {
+    text.bytes().any(|b| !(0x20..0x7f).contains(&b)) && text.chars().any(must_escape)
+}
+
+/// Escapes what [`echo`] escapes, without cutting: for text that is only
+/// logged, such as a request's path on its span or an error's cause.
+pub(crate) fn escape_controls(input: &str) -> Cow<'_, str> {
+    if !needs_escaping(input) {
         return Cow::Borrowed(input);
     }
     let mut text = String::with_capacity(input.len() + 8);
@@ -621,6 +760,11 @@ mod tests {
             "…",
         ] {
             let json = envelope_json("BadRequest", message, target);
+            assert_eq!(
+                json.len(),
+                envelope_len("BadRequest", message),
+                "{message:?}"
+            );
             assert_eq!(
                 std::str::from_utf8(&json).unwrap(),
                 reference("BadRequest", message, target),

@@ -15,9 +15,18 @@
 //! | header fields larger than [`max_header_bytes`](RequestHeadLayer::max_header_bytes) (default 16 KiB) | 431 `RequestHeaderFieldsTooLarge` |
 //! | more than one `Authorization`, `Content-Type`, `Content-Length` or `Host` | 400 `BadRequest` |
 //! | HTTP/1.1 without `Host`, or a `Host` that is not `host[:port]` | 400 `BadRequest` |
+//! | a `Host` that differs from the request target's authority (HTTP/2 `:authority`, or an absolute-form target) | 400 `BadRequest` |
 //! | HTTP/1.x `Transfer-Encoding` with a coding other than `chunked` | 501 `NotImplemented` |
 //! | HTTP/1.x `chunked` applied more than once | 400 `BadRequest` |
 //! | `Content-Length` over [`max_body_bytes`](RequestHeadLayer::max_body_bytes) (when set) | 413 `PayloadTooLarge` |
+//!
+//! A request that names its server twice, in `Host` and in the target's
+//! authority (which is where hyper puts HTTP/2's `:authority` and the
+//! authority of an HTTP/1.1 absolute-form target such as
+//! `GET http://api.example/ HTTP/1.1`), must name the same one: a router or
+//! gateway may have chosen by one and the service reads the other. The two
+//! are compared without regard to case, a missing port standing for the
+//! scheme's default (80 for `http`, 443 for `https`).
 //!
 //! The size of the header fields is counted as HTTP/2 counts a header list
 //! (RFC 9113 §6.5.2): each field's name and value plus 32 bytes, whatever
@@ -79,8 +88,8 @@ use bytes::Bytes;
 use http::header::{
     HeaderName, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING,
 };
-use http::uri::Authority;
-use http::{HeaderMap, Request, Response, Version};
+use http::uri::{Authority, Scheme};
+use http::{HeaderMap, Request, Response, Uri, Version};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -209,7 +218,12 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        match check(&self.limits, request.version(), request.headers()) {
+        match check(
+            &self.limits,
+            request.version(),
+            request.uri(),
+            request.headers(),
+        ) {
             Ok(()) => ResponseFuture {
                 kind: Kind::Inner {
                     future: self.inner.call(request),
@@ -258,7 +272,12 @@ where
 }
 
 /// The first problem of the request head, if any.
-fn check(limits: &Limits, version: Version, headers: &HeaderMap) -> Result<(), ApiError> {
+fn check(
+    limits: &Limits,
+    version: Version,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     check_size(limits, headers)?;
     for (name, spelling) in &SINGLETONS {
         if headers.get_all(name).iter().nth(1).is_some() {
@@ -267,7 +286,7 @@ fn check(limits: &Limits, version: Version, headers: &HeaderMap) -> Result<(), A
             )));
         }
     }
-    check_host(version, headers)?;
+    check_host(version, uri, headers)?;
     if version <= Version::HTTP_11 {
         // Over HTTP/2 and later, the protocol frames the body and forbids
         // `Transfer-Encoding`.
@@ -304,8 +323,10 @@ fn check_size(limits: &Limits, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// RFC 9112 §3.2: an HTTP/1.1 request has exactly one `Host`, and its value
-/// is `uri-host [":" port]` (empty when the target has no authority).
-fn check_host(version: Version, headers: &HeaderMap) -> Result<(), ApiError> {
+/// is `uri-host [":" port]` (empty when the target has no authority); when
+/// the target has an authority (HTTP/2 `:authority`, an absolute-form
+/// target), `Host` names the same server.
+fn check_host(version: Version, uri: &Uri, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(host) = headers.get(HOST) else {
         if version == Version::HTTP_11 {
             return Err(ApiError::bad_request(
@@ -315,16 +336,50 @@ fn check_host(version: Version, headers: &HeaderMap) -> Result<(), ApiError> {
         return Ok(());
     };
     let bytes = host.as_bytes();
-    let valid = bytes.is_empty()
-        || (!bytes.contains(&b'@') && Authority::try_from(bytes).is_ok_and(|a| valid_port(&a)));
-    if valid {
-        Ok(())
+    let parsed = if bytes.is_empty() || bytes.contains(&b'@') {
+        None
     } else {
-        Err(ApiError::bad_request(format!(
+        Authority::try_from(bytes).ok().filter(valid_port)
+    };
+    if parsed.is_none() && !bytes.is_empty() {
+        return Err(ApiError::bad_request(format!(
             "The Host header {} is invalid.",
             echo(&String::from_utf8_lossy(bytes))
-        )))
+        )));
     }
+    let Some(target) = uri.authority() else {
+        return Ok(());
+    };
+    let default_port = match uri.scheme() {
+        Some(scheme) if *scheme == Scheme::HTTPS => Some(443),
+        Some(scheme) if *scheme == Scheme::HTTP => Some(80),
+        _ => None,
+    };
+    let same = parsed.is_some_and(|host| {
+        host.host().eq_ignore_ascii_case(target.host())
+            && host.port_u16().or(default_port) == target.port_u16().or(default_port)
+    });
+    if same {
+        return Ok(());
+    }
+    // The target's host and port only: its user information, if any, is
+    // not repeated.
+    let named = match target.port() {
+        Some(port) => format!("{}:{}", target.host(), port),
+        None => target.host().to_owned(),
+    };
+    Err(ApiError::bad_request(if bytes.is_empty() {
+        format!(
+            "The Host header is empty, but the request target's authority is {}.",
+            echo(&named)
+        )
+    } else {
+        format!(
+            "The Host header {} differs from the request target's authority {}.",
+            echo(&String::from_utf8_lossy(bytes)),
+            echo(&named)
+        )
+    }))
 }
 
 /// A port, when there is a colon after the host, is a number up to 65535.
@@ -546,6 +601,86 @@ mod tests {
                 "{host}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_host_must_name_the_targets_authority() {
+        // HTTP/2: hyper puts `:authority` in the URI; an absolute-form
+        // HTTP/1.1 target has one too.
+        for version in [Version::HTTP_2, Version::HTTP_11] {
+            for (uri, host) in [
+                ("https://api.example/machines", "api.example"),
+                ("https://API.Example/machines", "api.example:443"),
+                ("http://api.example:80/machines", "Api.Example"),
+                ("http://api.example:8080/machines", "api.example:8080"),
+                ("http://user@api.example/machines", "api.example"),
+            ] {
+                let request = Request::get(uri)
+                    .version(version)
+                    .header("host", host)
+                    .body(Full::default());
+                assert_eq!(
+                    send(request.unwrap()).await,
+                    (StatusCode::OK, "reached".to_owned()),
+                    "{version:?} {uri} {host}"
+                );
+            }
+            for (uri, host, named) in [
+                (
+                    "https://api.example/machines",
+                    "admin.example",
+                    "api.example",
+                ),
+                (
+                    "https://api.example/machines",
+                    "api.example:8443",
+                    "api.example",
+                ),
+                (
+                    "http://api.example:8080/",
+                    "api.example",
+                    "api.example:8080",
+                ),
+                ("http://user@api.example/", "evil.example", "api.example"),
+            ] {
+                let request = Request::get(uri)
+                    .version(version)
+                    .header("host", host)
+                    .body(Full::default());
+                assert_eq!(
+                    send(request.unwrap()).await,
+                    (
+                        StatusCode::BAD_REQUEST,
+                        envelope(
+                            "BadRequest",
+                            &format!(
+                                "The Host header {host} differs from the request target's authority {named}."
+                            )
+                        )
+                    ),
+                    "{version:?} {uri} {host}"
+                );
+            }
+            let request = Request::get("https://api.example/")
+                .version(version)
+                .header("host", "")
+                .body(Full::default());
+            assert_eq!(
+                send(request.unwrap()).await,
+                (
+                    StatusCode::BAD_REQUEST,
+                    envelope(
+                        "BadRequest",
+                        "The Host header is empty, but the request target's authority is api.example."
+                    )
+                )
+            );
+        }
+        // HTTP/2 without `Host`: `:authority` alone names the server.
+        let request = Request::get("https://api.example/")
+            .version(Version::HTTP_2)
+            .body(Full::default());
+        assert_eq!(send(request.unwrap()).await.0, StatusCode::OK);
     }
 
     #[tokio::test]

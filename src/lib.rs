@@ -15,11 +15,13 @@
 #![cfg_attr(feature = "axum", doc = "```no_run")]
 #![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{extract::Path, routing::get, Router};
-//! use defender_errors::{ApiError, DefenderErrorLayer, TrackingId};
+//! use defender_errors::{echo, ApiError, DefenderErrorLayer, TrackingId};
 //!
 //! async fn machine(Path(id): Path<String>, tracking: TrackingId) -> Result<String, ApiError> {
-//!     tracing::info!("looking up {id}"); // this event carries `target = <tracking>`
-//!     Err(ApiError::entity_not_found("Machine", &id))
+//!     // `id` is client input, percent-decoded (`%0A` is a line break): log it
+//!     // as a field, escaped with `echo` (or `?id`), never inside the text.
+//!     tracing::info!(id = %echo(&id), "looking up machine"); // carries `target = <tracking>`
+//!     Err(ApiError::entity_not_found("Machine", &id)) // escapes `id` itself
 //! }
 //!
 //! # #[tokio::main] async fn main() {
@@ -51,7 +53,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `IntoResponse` for [`ApiError`], the [`TrackingId`] extractor, [`Passthrough`] as response parts |
-//! | `tower-http` | yes | `trace::MakeRequestSpan` for `TraceLayer`; adopting tower-http's `RequestId` |
+//! | `tower-http` | yes | `trace::MakeRequestSpan` for `TraceLayer`; adopting tower-http's `RequestId` (opt-in) |
 //! | `opentelemetry` | no | the tracking id is the OpenTelemetry trace id (see `otel`) |
 //! | `utoipa` | no | OpenAPI schemas of the envelope and per-operation error responses: the `openapi` module |
 //!

@@ -398,17 +398,11 @@ impl Modify for LayerResponses {
 
 /// Whether a `security` list requires a scheme: it is not empty and no
 /// entry is the empty requirement `{}` (which makes authentication
-/// optional).
+/// optional). utoipa's empty requirement is its `Default`, compared as a
+/// value rather than read from its serialized form.
 fn requires_auth(security: Option<&[utoipa::openapi::security::SecurityRequirement]>) -> bool {
-    security.is_some_and(|list| {
-        !list.is_empty()
-            && list.iter().all(|requirement| {
-                serde_json::to_value(requirement)
-                    .ok()
-                    .and_then(|value| value.as_object().map(|o| !o.is_empty()))
-                    .unwrap_or(false)
-            })
-    })
+    let optional = utoipa::openapi::security::SecurityRequirement::default();
+    security.is_some_and(|list| !list.is_empty() && !list.contains(&optional))
 }
 
 /// Whether a `responses` key is a 4xx or 5xx status (or range).
@@ -639,5 +633,24 @@ mod values {
         fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
             T::schemas(schemas);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::security::SecurityRequirement;
+
+    use super::requires_auth;
+
+    #[test]
+    fn an_empty_requirement_makes_authentication_optional() {
+        let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+        assert!(requires_auth(Some(std::slice::from_ref(&bearer))));
+        assert!(!requires_auth(Some(&[
+            bearer,
+            SecurityRequirement::default()
+        ])));
+        assert!(!requires_auth(Some(&[])));
+        assert!(!requires_auth(None));
     }
 }

@@ -12,6 +12,9 @@
 //! - A request whose `traceparent` is adopted
 //!   (`adopt(IdSource::TraceParent)`) continues that trace: the span's
 //!   parent is the incoming span, and `target` is the incoming trace id.
+//!   Without that setting an incoming `traceparent` (or any other id the
+//!   client sends) is ignored: the span never joins a trace the client
+//!   picked unless adoption is configured.
 //! - An id adopted from elsewhere (a UUID header, tower-http's `RequestId`)
 //!   is kept, and the span is given a remote parent carrying that id as its
 //!   trace id, so the trace id is still `target`. A backend shows such a
@@ -91,7 +94,10 @@ pub(crate) fn link<B>(span: &Span, id: &mut TrackingId, made: bool, req: &Reques
         None => span.record("otel.name", method),
     };
     span.set_attribute("http.request.method", method.to_owned());
-    span.set_attribute("url.path", req.uri().path().to_owned());
+    span.set_attribute(
+        "url.path",
+        crate::error::log_path(req.uri().path()).into_owned(),
+    );
     if let Some(route) = route {
         span.set_attribute("http.route", route.to_owned());
     }

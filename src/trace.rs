@@ -42,10 +42,12 @@
 //! the cause); give it `.on_failure(())` to keep the layer's event the only
 //! one per error.
 //!
-//! tower-http's `SetRequestIdLayer`, placed outside the layer, keeps working:
-//! the layer adopts its `RequestId` when it is a UUID (see
-//! [`adopt_request_id`](crate::DefenderErrorLayer::adopt_request_id)), so
-//! `x-request-id` and `target` are the same id.
+//! tower-http's `SetRequestIdLayer`, placed outside the layer, keeps working,
+//! with its own id: the layer makes the tracking id. Behind a gateway that
+//! sets or overwrites `x-request-id`, the layer can adopt the `RequestId`
+//! when it is a UUID so that `x-request-id` and `target` are the same id
+//! ([`adopt_request_id(true)`](crate::DefenderErrorLayer::adopt_request_id));
+//! that lets whoever sends the header decide the id, so it is off by default.
 
 use http::Request;
 use tower_http::trace::MakeSpan;
@@ -95,7 +97,7 @@ impl<B> MakeSpan<B> for MakeRequestSpan {
             None => tracing::info_span!(
                 "request",
                 method = %request.method(),
-                path = request.uri().path(),
+                path = &*crate::error::log_path(request.uri().path()),
             ),
         }
     }

@@ -170,9 +170,18 @@ impl MakeTrackingId for MakeUuidV4 {
 
 /// A request header the layer may take the tracking id from.
 ///
-/// Adoption is off unless configured. A value is adopted only if it parses
-/// (as a UUID, or as a `traceparent`); anything else is ignored and never
-/// echoed.
+/// Adoption is off unless configured, and adopting means the caller
+/// decides the id (see
+/// [Adopting an id](crate::DefenderErrorLayer#adopting-an-id)): configure a
+/// source only for a header a trusted gateway sets. A value is adopted only
+/// if it is sent once and parses (as a UUID, or as a `traceparent`);
+/// anything else is ignored and never echoed.
+///
+/// `x-ms-client-request-id` is the Azure way for a client to correlate its
+/// requests; the layer records and echoes it without adopting it (see
+/// [`CLIENT_REQUEST_ID_HEADER`]). [`IdSource::x_ms_client_request_id`]
+/// makes it the tracking id instead, which hands the choice of the id to
+/// the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdSource {
     /// A header whose value is a UUID, such as `x-request-id` or
@@ -210,13 +219,26 @@ impl IdSource {
 }
 
 /// The tracking id of a tower-http `RequestId` in `request`'s extensions,
-/// if there is one and it is a UUID.
+/// if there is one, it is a UUID, and the header it came from was sent
+/// once.
+///
+/// `SetRequestIdLayer` keeps the first of several values of its header;
+/// which of them a proxy in front read is unknown, so an id whose header
+/// (any header carrying the id's value) has more than one value is not
+/// adopted.
 #[cfg(feature = "tower-http")]
 pub(crate) fn from_tower_request_id<B>(request: &Request<B>) -> Option<TrackingId> {
-    let id = request
+    let value = request
         .extensions()
-        .get::<tower_http::request_id::RequestId>()?;
-    TrackingId::parse(id.header_value().to_str().ok()?)
+        .get::<tower_http::request_id::RequestId>()?
+        .header_value();
+    let id = TrackingId::parse(value.to_str().ok()?)?;
+    let headers = request.headers();
+    let repeated = headers
+        .iter()
+        .filter(|(_, v)| *v == value)
+        .any(|(name, _)| headers.get_all(name).iter().nth(1).is_some());
+    (!repeated).then_some(id)
 }
 
 /// `x-ms-client-request-id`: the id an Azure SDK client gives each request.

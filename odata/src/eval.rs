@@ -627,6 +627,8 @@ mod tests {
             "machineTags/any(t: t eq 'a') or machineTags/all(u: u ne 'b') or machineTags/any(v: contains(v, 'x'))",
             "not (machineTags/any(t: t eq 'x' or t eq 'y' or t eq 'z')) and machineTags/any()",
             "id eq 'm1' or machineTags/all(t: t ne id)",
+            "machineTags/any(t: length(concat(t, id)) add indexof(t, 'g') mul -length(t) gt 2)",
+            "machineTags/all(t: substring(trim(t), 1, 2) eq 'ag' and not (length(t) mod 2 eq 0))",
         ];
         for members in [0, 1, 3, 500] {
             let tags: Vec<String> = (0..members).map(|i| format!("tag{i}")).collect();
@@ -641,6 +643,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn integers_compare_exactly_with_doubles() {
+        use super::cmp_integer_double as cmp;
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let two_63 = 9_223_372_036_854_775_808.0;
+        for (i, d, expected) in [
+            (0, 0.0, Equal),
+            (0, -0.0, Equal),
+            (0, 0.5, Less),
+            (0, -0.5, Greater),
+            (-1, -0.5, Less),
+            (-1, -1.5, Greater),
+            (i64::MAX, two_63, Less),
+            (i64::MIN, -two_63, Equal),
+            (i64::MIN, -two_63 * 2.0, Greater),
+            (9_007_199_254_740_993, 9_007_199_254_740_992.0, Greater),
+            (9_007_199_254_740_992, 9_007_199_254_740_992.0, Equal),
+            (1, f64::INFINITY, Less),
+            (1, f64::NEG_INFINITY, Greater),
+            (1, 1e300, Less),
+        ] {
+            assert_eq!(cmp(i, d), Some(expected), "{i} vs {d}");
+        }
+        assert_eq!(cmp(1, f64::NAN), None);
     }
 
     #[test]

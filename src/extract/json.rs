@@ -10,9 +10,16 @@
 
 use serde::de::DeserializeOwned;
 
-use super::diagnose::{check_buffered, diagnose, tracked, Input, Source};
+use super::diagnose::{diagnose, tracked, Input};
+use super::envelope::Source;
+use super::failure::Failure;
+use super::foreign;
 use super::guard::{Ctx, Guard, OnWrongCase};
 use crate::ApiError;
+
+/// The UTF-8 encoding of U+FEFF, which RFC 8259 lets a parser ignore at
+/// the start of a JSON text.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// Deserializes a JSON body as `T`, with the crate's errors:
 ///
@@ -27,6 +34,8 @@ use crate::ApiError;
 /// | malformed, truncated or empty JSON | `InvalidRequestBody` with line and column |
 ///
 /// Nested parameters are named by their path: `Indicators[3].IndicatorValue`.
+/// One UTF-8 byte-order mark before the JSON text is ignored (RFC 8259,
+/// section 8.1); positions in messages count from after it.
 ///
 /// ```
 /// use defender_errors::{extract::from_slice, ErrorCode};
@@ -45,17 +54,12 @@ use crate::ApiError;
 /// );
 /// ```
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes = bytes.strip_prefix(BYTE_ORDER_MARK).unwrap_or(bytes);
     let ctx = Ctx::new(OnWrongCase::Fail);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match T::deserialize(Guard::new(&mut de, &ctx)) {
         Ok(value) => match de.end() {
-            Ok(()) => {
-                let (entries, keys) = ctx.buffered();
-                if entries != 0 {
-                    check_buffered::<T, _>(&JsonInput(bytes), Source::Body, entries, &keys)?;
-                }
-                Ok(value)
-            }
+            Ok(()) => Ok(value),
             Err(trailing) => Err(ApiError::invalid_request_body(format_args!("{trailing}."))),
         },
         Err(_) => Err(diagnose::<T, _>(&JsonInput(bytes), Source::Body)),
@@ -75,34 +79,11 @@ impl Input for JsonInput<'_> {
         tracked(&mut de, ctx)
     }
 
-    fn syntax_error(error: &serde_json::Error) -> Option<String> {
+    fn message(error: &serde_json::Error) -> Result<String, Failure> {
         match error.classify() {
-            serde_json::error::Category::Data => None,
-            _ => Some(error.to_string()),
+            serde_json::error::Category::Data => Ok(foreign::json_message(error)),
+            _ => Err(Failure::Syntax(error.to_string())),
         }
-    }
-
-    fn data_message(error: &serde_json::Error) -> String {
-        strip_position(error)
-    }
-
-    fn probe<'a, T: DeserializeOwned>(&'a self, ctx: &Ctx<'a>) -> bool {
-        let mut de = serde_json::Deserializer::from_slice(self.0);
-        T::deserialize(Guard::new(&mut de, ctx)).is_ok()
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-/// serde_json's message without the ` at line L column C` it appends.
-pub(crate) fn strip_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    match text.strip_suffix(&suffix) {
-        Some(message) => message.to_owned(),
-        None => text,
     }
 }
 
@@ -156,6 +137,9 @@ mod axum_json {
         async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
             if !is_json(req.headers()) {
                 return Err(super::super::unsupported_media_type("application/json"));
+            }
+            if !super::super::is_utf8(req.headers()) {
+                return Err(super::super::unsupported_charset("application/json"));
             }
             let bytes = Bytes::from_request(req, state).await?;
             super::from_slice(&bytes).map(Json)

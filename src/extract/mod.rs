@@ -15,49 +15,40 @@
 //! report their own code: `{"Sha1": "xyz"}` is `InvalidHashValue`, "Hash
 //! value xyz is invalid.".
 //!
-//! # Shapes checked, and the ones serde buffers
+//! # Shapes: what is checked, and where serde hides the names
 //!
-//! A key that matches a struct's field only when case is ignored is never
-//! dropped silently. In structs, `Option`s, nested structs, sequences, maps
-//! of structs and externally or adjacently tagged enums, the extractors see
-//! each key a struct ignores and refuse a wrong-case one, naming both
-//! spellings.
+//! A key that matches a declared name only when case is ignored is never
+//! taken silently where the extractors can see the names; where serde
+//! hides them, this says so. Nothing is guessed and no input is read twice
+//! on success.
 //!
-//! serde reads some members into a buffer of its own before it picks the
-//! type that reads them: the members a struct with `#[serde(flatten)]`
-//! fields does not know itself, and every member, at any depth, of the
-//! object of an untagged or internally tagged enum. Neither the members
-//! that type drops nor its field names can be seen from outside serde, so
-//! these *buffered members* are checked otherwise, and only when the body
-//! deserialized: for each one, one more pass replaces its value alone with
-//! a value no type accepts. If that pass still succeeds, nothing read the
-//! member, and it is refused: `InvalidRequestBody`, "Parameter
-//! isolationType is not known; parameter names are case-sensitive."
-//! Rejected, never guessed; what follows from it:
+//! | shape | a wrong-case key (`isolationType` for `IsolationType`) | any other unknown key |
+//! |---|---|---|
+//! | a struct, at any depth: in an `Option`, a `Vec`, a map's values, an externally or adjacently tagged enum | refused, naming both spellings | ignored, as serde does |
+//! | the same with `#[serde(deny_unknown_fields)]` | refused, naming both spellings | refused, naming it |
+//! | a struct with `#[serde(flatten)]` members and `deny_unknown_fields` | refused, naming it | refused, naming it |
+//! | a struct with flattened members and a [`Rest<N>`](Rest) catch-all | refused, naming both spellings (any name in [`Declared::NAMES`]) | kept in the `Rest` |
+//! | a struct with flattened members and neither | **not detected**: serde drops it | ignored |
+//! | the same with a `HashMap` or `serde_json::Value` catch-all | **not detected**: the map takes it | kept in the map |
+//! | a variant of an untagged or internally tagged enum | as for a struct with flattened members: use `deny_unknown_fields` or a `Rest<N>` in the variant | |
+//! | a map's own keys, `serde_json::Value` | any key is a value, none is checked | |
 //!
-//! - A struct with flattened members, or a variant of an untagged or
-//!   internally tagged enum, refuses *every* buffered member it does not
-//!   read, not only wrong-case ones, as if it denied unknown fields.
-//! - A flattened catch-all (`HashMap<String, serde_json::Value>`, or a
-//!   `serde_json::Value` field of a struct with flattened members) reads
-//!   every member it holds: accepted. Map fields and `serde_json::Value`
-//!   fields elsewhere are not probed at all.
-//! - An untagged enum whose body two variants accept, the first reading a
-//!   member the later one ignores, is refused: which variant serde kept
-//!   cannot be seen. Give the later variants `deny_unknown_fields`.
-//! - A field that takes any value without reading it
-//!   ([`IgnoredAny`](serde::de::IgnoredAny), a type that accepts raw
-//!   bytes) looks like a dropped member: refused.
-//! - The cost is one more deserialization of the body per buffered member,
-//!   on success only; bodies without buffered members pay nothing. More
-//!   than 64 buffered members, or more than 4 MiB to read in all (so fewer
-//!   members in a body over 64 KiB), is refused before any probe, as
-//!   `InvalidRequestBody`.
+//! Why: serde reads the members a struct with flattened fields does not
+//! declare itself, and the objects of untagged and internally tagged enums,
+//! into a buffer of its own, then lets the chosen type read them with its
+//! private deserializers. The names that type declares, and which members
+//! it read, never reach the deserializer the extractors wrap; a struct with
+//! flattened fields is read as a map, without its own names either.
+//!
+//! Also as serde does: a flattened `Option<T>` is `None` when the members
+//! do not make a `T`, so a valid body for it (`{"Comment": "x", "Level":
+//! 3}`) is accepted, and an invalid one leaves it `None` without an error.
 //!
 //! [`Query`] and [`Form`] (and [`from_query`], [`from_form`]) do the same.
 //!
 //! ```
-//! use defender_errors::{extract::from_slice, ErrorCode};
+//! use defender_errors::extract::{from_slice, Declared, Rest};
+//! use defender_errors::ErrorCode;
 //!
 //! #[derive(serde::Deserialize)]
 //! #[serde(rename_all = "PascalCase")]
@@ -65,6 +56,12 @@
 //!     comment: String,
 //!     #[serde(flatten)]
 //!     options: Options,
+//!     #[serde(flatten)]
+//!     rest: Rest<Isolate>,
+//! }
+//!
+//! impl Declared for Isolate {
+//!     const NAMES: &'static [&'static str] = &["Comment", "IsolationType"];
 //! }
 //!
 //! #[derive(serde::Deserialize)]
@@ -82,10 +79,17 @@
 //! assert_eq!(err.code(), ErrorCode::InvalidRequestBody);
 //! assert_eq!(
 //!     err.message(),
-//!     "Invalid request body. Parameter isolationType is not known; \
-//!      parameter names are case-sensitive."
+//!     "Invalid request body. Parameter isolationType is not known. \
+//!      Did you mean IsolationType? Parameter names are case-sensitive."
 //! );
 //! ```
+//!
+//! # Charset
+//!
+//! Bodies are read as UTF-8. [`Json`] and [`Form`] answer 415
+//! `UnsupportedMediaType` to a `charset` parameter naming anything else;
+//! one UTF-8 byte-order mark before a JSON text is ignored, as RFC 8259
+//! allows.
 //!
 //! # Example
 //!
@@ -121,6 +125,9 @@
 //! ```
 
 mod diagnose;
+mod envelope;
+mod failure;
+pub(crate) mod foreign;
 mod guard;
 mod json;
 #[cfg(feature = "axum")]
@@ -128,6 +135,7 @@ mod path;
 mod query;
 #[cfg(feature = "axum")]
 mod rejection;
+mod rest;
 
 pub use self::json::from_slice;
 #[cfg(feature = "axum")]
@@ -137,6 +145,7 @@ pub use self::path::Path;
 pub use self::query::{from_form, from_query};
 #[cfg(feature = "axum")]
 pub use self::query::{Form, Query};
+pub use self::rest::{Declared, Rest};
 
 /// `Deref`, `DerefMut` and `From<T>` for an extractor `$name<T>(pub T)`,
 /// as axum's extractors have them.
@@ -174,6 +183,49 @@ fn media_type(headers: &http::HeaderMap) -> Option<(&str, &str)> {
     let value = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next()?.trim();
     essence.split_once('/')
+}
+
+/// Whether the request's `Content-Type` allows reading its body as UTF-8:
+/// no `charset` parameter, or `utf-8` (any case, quoted or not).
+#[cfg(feature = "axum")]
+fn is_utf8(headers: &http::HeaderMap) -> bool {
+    let Some(value) = headers.get(http::header::CONTENT_TYPE) else {
+        return true;
+    };
+    let bytes = value.as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b == b';') else {
+        // No parameters, the common case.
+        return true;
+    };
+    let Ok(parameters) = std::str::from_utf8(&bytes[at..]) else {
+        return false;
+    };
+    parameters.split(';').skip(1).all(|parameter| {
+        let Some((name, charset)) = parameter.split_once('=') else {
+            return true;
+        };
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return true;
+        }
+        let charset = charset.trim();
+        let charset = charset
+            .strip_prefix('"')
+            .and_then(|c| c.strip_suffix('"'))
+            .unwrap_or(charset);
+        charset.eq_ignore_ascii_case("utf-8")
+    })
+}
+
+/// 415 `UnsupportedMediaType` for a body in a charset other than UTF-8.
+#[cfg(feature = "axum")]
+fn unsupported_charset(expected: &str) -> crate::ApiError {
+    crate::ApiError::new(
+        crate::ErrorCode::UnsupportedMediaType,
+        format!(
+            "The request content type is not supported: the body must be UTF-8. \
+             Use Content-Type: {expected}."
+        ),
+    )
 }
 
 /// 415 `UnsupportedMediaType`, naming the type the extractor reads.

@@ -7,7 +7,9 @@
 
 use serde::de::DeserializeOwned;
 
-use super::diagnose::{check_buffered, diagnose, tracked, Input, Source};
+use super::diagnose::{diagnose, tracked, Input};
+use super::envelope::Source;
+use super::failure::Failure;
 use super::guard::{Ctx, Guard, OnWrongCase};
 use crate::ApiError;
 
@@ -39,13 +41,7 @@ fn from_urlencoded<T: DeserializeOwned>(bytes: &[u8], source: Source) -> Result<
     let ctx = Ctx::new(OnWrongCase::Fail);
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(bytes));
     match T::deserialize(Guard::new(de, &ctx)) {
-        Ok(value) => {
-            let (entries, keys) = ctx.buffered();
-            if entries != 0 {
-                check_buffered::<T, _>(&UrlEncoded(bytes), source, entries, &keys)?;
-            }
-            Ok(value)
-        }
+        Ok(value) => Ok(value),
         Err(_) => Err(diagnose::<T, _>(&UrlEncoded(bytes), source)),
     }
 }
@@ -63,22 +59,9 @@ impl Input for UrlEncoded<'_> {
         tracked(de, ctx)
     }
 
-    fn syntax_error(_: &Self::Error) -> Option<String> {
+    fn message(error: &Self::Error) -> Result<String, Failure> {
         // Every byte string is some form; only the values can be wrong.
-        None
-    }
-
-    fn data_message(error: &Self::Error) -> String {
-        error.to_string()
-    }
-
-    fn probe<'a, T: DeserializeOwned>(&'a self, ctx: &Ctx<'a>) -> bool {
-        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(self.0));
-        T::deserialize(Guard::new(de, ctx)).is_ok()
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
+        Ok(error.to_string())
     }
 }
 
@@ -150,6 +133,11 @@ mod axum_query {
             });
             if !is_form {
                 return Err(super::super::unsupported_media_type(
+                    "application/x-www-form-urlencoded",
+                ));
+            }
+            if !super::super::is_utf8(req.headers()) {
+                return Err(super::super::unsupported_charset(
                     "application/x-www-form-urlencoded",
                 ));
             }

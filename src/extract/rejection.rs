@@ -5,9 +5,9 @@
 //! `WithRejection<_, ApiError>`, answer in the envelope too. Where axum
 //! keeps the serde error (JSON, query and form data), the message is as
 //! precise as the crate's own extractors. axum keeps only the text of a
-//! typed value's failed check, so a value's error is recognised here by its
-//! message template ("Hash value {hash} is invalid.", …); nothing is kept
-//! between requests.
+//! typed value's failed check, so a value's error is recognised by its
+//! message template ("Hash value {hash} is invalid.", …) in
+//! [`foreign`](super::foreign); nothing is kept between requests.
 
 use std::error::Error as StdError;
 
@@ -19,7 +19,9 @@ use axum::extract::rejection::{
 };
 use axum::response::IntoResponse;
 
-use super::diagnose::{classify, Source};
+use super::diagnose::{failure_of, Input};
+use super::envelope::{self, Source};
+use super::foreign;
 use super::json::JsonInput;
 use super::query::UrlEncoded;
 use crate::error::echo;
@@ -100,16 +102,21 @@ impl From<JsonRejection> for ApiError {
 
 fn explain_json(rejection: &(dyn StdError + 'static)) -> ApiError {
     match tracked_source::<serde_json::Error>(rejection) {
-        Some(error) => classify::<_, JsonInput<'static>>(error.path(), error.inner(), Source::Body),
+        Some(error) => explain::<JsonInput<'static>>(error, Source::Body),
         None => ApiError::from_code(ErrorCode::InvalidRequestBody),
     }
 }
 
 fn explain_urlencoded(rejection: &(dyn StdError + 'static), source: Source) -> ApiError {
     match tracked_source::<serde::de::value::Error>(rejection) {
-        Some(error) => classify::<_, UrlEncoded<'static>>(error.path(), error.inner(), source),
+        Some(error) => explain::<UrlEncoded<'static>>(error, source),
         None => ApiError::from_code(ErrorCode::BadRequest),
     }
+}
+
+/// The error for a deserializer's error that axum kept with its path.
+fn explain<I: Input>(error: &serde_path_to_error::Error<I::Error>, source: Source) -> ApiError {
+    envelope::at(error.path(), failure_of::<I>(error.inner()), source)
 }
 
 impl From<QueryRejection> for ApiError {
@@ -176,9 +183,9 @@ impl From<FailedToDeserializePathParams> for ApiError {
                 key,
                 value,
                 message,
-            } => crate::value::from_message(&message)
+            } => foreign::value_error(&message)
                 .unwrap_or_else(|| invalid_segment(Some(&key), &value)),
-            ErrorKind::Message(message) => crate::value::from_message(&message)
+            ErrorKind::Message(message) => foreign::value_error(&message)
                 .unwrap_or_else(|| ApiError::from_code(ErrorCode::BadRequest)),
             // The route and the handler's type disagree: a server bug.
             ErrorKind::WrongNumberOfParameters { .. } | ErrorKind::UnsupportedType { .. } => {

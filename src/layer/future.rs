@@ -37,8 +37,8 @@ pin_project! {
     enum Kind<F, B> {
         Inner { #[pin] future: F },
         Failed { failure: Option<Failure> },
-        // A plain error response whose text is being read, at most
-        // `plain::MAX_TEXT_BYTES` of it.
+        // A plain error response whose text is read, at most
+        // `plain::MAX_TEXT_BYTES` of it and only what is ready.
         Reading { #[pin] body: B, parts: Option<Parts>, text: Option<Vec<u8>> },
     }
 }
@@ -125,9 +125,7 @@ where
                     request,
                 ),
                 KindProj::Reading { body, parts, text } => {
-                    if read_text(body, text, cx).is_pending() {
-                        return Poll::Pending;
-                    }
+                    read_text(body, text, cx);
                     let parts = parts.take().expect("future polled after completion");
                     let text = text.as_deref().and_then(plain::text_of);
                     rewrite_plain(parts, text, request)
@@ -142,14 +140,20 @@ where
 
 /// Reads the start of a plain body into `text`, up to
 /// [`plain::MAX_TEXT_BYTES`]; a body that fails (or panics) leaves `None`.
-fn read_text<B: Body>(
-    mut body: Pin<&mut B>,
-    text: &mut Option<Vec<u8>>,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
+///
+/// Only frames the body has ready are read: a body that is not complete
+/// (or not past the limit) when it first has nothing ready also leaves
+/// `None`, so the response gets its code's own message at once. The read
+/// is bounded in time as well as in size: a handler's body that trickles
+/// (a few bytes, then nothing) cannot hold the response head, and no timer
+/// is needed.
+fn read_text<B: Body>(mut body: Pin<&mut B>, text: &mut Option<Vec<u8>>, cx: &mut Context<'_>) {
     while let Some(buffer) = text.as_mut().filter(|t| t.len() < plain::MAX_TEXT_BYTES) {
         let frame = match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll_frame(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                *text = None;
+                break;
+            }
             Ok(Poll::Ready(None)) => break,
             Ok(Poll::Ready(Some(Ok(frame)))) => frame,
             Ok(Poll::Ready(Some(Err(_)))) | Err(_) => {
@@ -166,7 +170,6 @@ fn read_text<B: Body>(
             }
         }
     }
-    Poll::Ready(())
 }
 
 /// What [`finish`] did with a response.
@@ -186,7 +189,8 @@ fn finish<B: Body>(mut response: Response<B>, request: &mut RequestContext) -> F
     let (mut parts, body) = response.into_parts();
     let body = if let Some(Rendered(error)) = parts.extensions.remove::<Rendered>() {
         // One of ours: its headers are written, but only this layer knows
-        // the request's id, so the envelope is rendered again with it.
+        // the request's id, so the envelope is rendered here, with it. The
+        // body is dropped unread (`IntoResponse`'s renders nothing then).
         drop(body);
         parts.status = error.status();
         log(&error, parts.status, request);
@@ -228,7 +232,15 @@ fn rewrite_plain<B>(
     ] {
         parts.headers.remove(name);
     }
+    // The handler's `Retry-After` stays as it was sent (an HTTP date
+    // included); the envelope adds `retry-after-ms` computed from it.
+    let retry_after = error
+        .retry_after()
+        .and_then(|_| parts.headers.remove(header::RETRY_AFTER));
     error.write_headers(&mut parts.headers);
+    if let Some(value) = retry_after {
+        parts.headers.insert(header::RETRY_AFTER, value);
+    }
     log(&error, parts.status, request);
     let body = envelope_body(&error, request);
     set_id_header(&mut parts.headers, request);

@@ -19,7 +19,24 @@ use crate::tracking::{IdSource, MakeTrackingId, MakeUuidV4};
 /// | `Retry-After` of 503 overload | 1 second | [`overload_retry_after`](Self::overload_retry_after) |
 /// | level of the `request` span | `INFO` | [`span_level`](Self::span_level), [`without_span`](Self::without_span) |
 /// | level of the event for a 4xx | `INFO` (5xx: always `ERROR`) | [`client_error_level`](Self::client_error_level) |
-/// | adopt tower-http's `RequestId` (a UUID) | yes | [`adopt_request_id`](Self::adopt_request_id) (feature `tower-http`) |
+/// | adopt tower-http's `RequestId` (a UUID) | never | [`adopt_request_id`](Self::adopt_request_id) (feature `tower-http`) |
+///
+/// # Adopting an id
+///
+/// Adopting means the caller decides the id: whoever sends the adopted
+/// header chooses the `target` of the error responses, the
+/// `x-ms-request-id` header, the `target` on every log line of the request
+/// and, with the `opentelemetry` feature, the trace the request's span
+/// joins. Adopt only from a source the service trusts, such as a gateway
+/// that sets or overwrites the header on every request. A value sent more
+/// than once is never adopted.
+///
+/// A client that wants to correlate its own requests with the server's
+/// logs sends `x-ms-client-request-id`, the Azure way: the layer records a
+/// well-formed value as `client_request_id` and echoes it on the response,
+/// next to the id the layer made (see
+/// [`CLIENT_REQUEST_ID_HEADER`](crate::CLIENT_REQUEST_ID_HEADER)), without
+/// adopting it.
 #[derive(Debug, Clone)]
 pub struct DefenderErrorLayer<M = MakeUuidV4> {
     pub(crate) make_id: M,
@@ -52,7 +69,7 @@ impl DefenderErrorLayer {
                 span_level: Some(tracing::Level::INFO),
                 client_error_level: tracing::Level::INFO,
                 #[cfg(feature = "tower-http")]
-                adopt_request_id: true,
+                adopt_request_id: false,
             }),
         }
     }
@@ -79,6 +96,10 @@ impl<M> DefenderErrorLayer<M> {
     /// Adopts the id from `source` when the request carries a well-formed
     /// one. Sources are tried in the order they were added; a missing,
     /// repeated or malformed value is ignored (never echoed).
+    ///
+    /// Adopting lets the sender of the header decide the request's id (see
+    /// [Adopting an id](Self#adopting-an-id)): configure it only for a
+    /// header a trusted gateway sets.
     ///
     /// ```
     /// use defender_errors::{DefenderErrorLayer, IdSource};
@@ -181,12 +202,17 @@ impl<M> DefenderErrorLayer<M> {
 
     /// Whether a tower-http `RequestId` already in the request's extensions
     /// (put there by `SetRequestIdLayer` outside this layer) becomes the
-    /// tracking id when it is a UUID, so that the two ids never disagree.
-    /// On by default.
+    /// tracking id when it is a UUID, so that the two ids agree. Off by
+    /// default.
     ///
-    /// An id adopted from a configured header ([`adopt`](Self::adopt)) comes
-    /// first; a `RequestId` that is not a UUID is ignored (the layer then
-    /// makes its own id, and the two differ).
+    /// `SetRequestIdLayer` keeps an incoming header as it is, so turning
+    /// this on lets the client decide the tracking id (see
+    /// [Adopting an id](Self#adopting-an-id)): do so only behind a gateway
+    /// that sets or overwrites that header. An id whose header the request
+    /// carries more than once is not adopted; an id adopted from a
+    /// configured header ([`adopt`](Self::adopt)) comes first; a
+    /// `RequestId` that is not a UUID is ignored. Whenever it is not
+    /// adopted, the layer makes its own id and the two differ.
     #[cfg(feature = "tower-http")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tower-http")))]
     pub fn adopt_request_id(mut self, adopt: bool) -> Self {

@@ -3,10 +3,11 @@
 //!
 //! Per request the layer
 //!
-//! 1. takes an adopted id from a configured header (or, with the
-//!    `tower-http` feature, from tower-http's `RequestId`), or makes one with
-//!    its [`MakeTrackingId`](crate::MakeTrackingId), and puts it in the
-//!    request's extensions;
+//! 1. makes the request's id with its [`MakeTrackingId`](crate::MakeTrackingId)
+//!    (or, only when so configured, adopts it from a request header or, with
+//!    the `tower-http` feature, from tower-http's `RequestId`: see
+//!    [Adopting an id](DefenderErrorLayer#adopting-an-id)), and puts it in
+//!    the request's extensions;
 //! 2. runs the inner service inside a tracing span named `request` carrying
 //!    `target`, `method`, `path` and `client_request_id` (see below), so
 //!    every event a handler logs carries the id (with
@@ -26,13 +27,18 @@
 //!    well-formed (see [`CLIENT_REQUEST_ID_HEADER`](crate::CLIENT_REQUEST_ID_HEADER)).
 //!
 //! A 429 or 503 envelope carries `retry-after-ms` beside `Retry-After`
-//! (Azure SDKs read the former first).
+//! (Azure SDKs read the former first). A plain 429 or 503 keeps its
+//! `Retry-After` as sent; given as an HTTP date, the seconds until that
+//! date (rounded up) make `retry-after-ms` and the message's seconds.
 //!
 //! # Plain error responses
 //!
 //! A plain (non-envelope) error response says little the layer can read:
 //! its status, its headers and its body. The layer reads the body only when
-//! it is `text/plain`, and then at most 1,028 bytes:
+//! it is `text/plain`, and then at most 1,028 bytes and only what the body
+//! has ready: a body that trickles (some bytes, then nothing for a while)
+//! is not waited for, and gets its code's general message, so it never
+//! holds the response head:
 //!
 //! - axum's own extractor rejections are plain text with a fixed opening
 //!   per kind; they get the codes the crate's extractors give the same

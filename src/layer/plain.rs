@@ -10,8 +10,10 @@
 //!   with a fixed opening per kind
 //!   (`Failed to parse the request body as JSON: …`); nothing else about
 //!   them (no extension, no header) tells them apart. They get the codes the
-//!   crate's extractors give the same failures. Their openings are pinned by
-//!   tests against axum's real extractors (`tests/suite/plain.rs`).
+//!   crate's extractors give the same failures; their openings are read in
+//!   [`foreign`](crate::extract::foreign), with the crate's other matches on
+//!   a dependency's text, and pinned by tests against axum's real
+//!   extractors (`tests/suite/plain.rs`).
 //! - Any other `text/plain` 4xx is a message the handler wrote for the
 //!   client: it becomes the envelope's `message`, escaped and cut like every
 //!   echo. A 429 with `Retry-After` keeps the code table's message, which
@@ -24,6 +26,7 @@ use http::header::{self, HeaderMap};
 use http::StatusCode;
 
 use crate::error::echo;
+use crate::extract::foreign;
 use crate::{ApiError, ErrorCode, MAX_ECHO_CHARS};
 
 /// The most bytes of a plain body the layer reads: four per character (the
@@ -61,10 +64,8 @@ pub(crate) fn plain_error(status: StatusCode, headers: &HeaderMap, text: Option<
         headers
             .get(header::RETRY_AFTER)?
             .to_str()
-            .ok()?
-            .trim()
-            .parse::<u64>()
             .ok()
+            .and_then(crate::error::retry_after_seconds)
     };
     if code == ErrorCode::InternalServerError || status.is_server_error() {
         let cause = match text {
@@ -79,7 +80,7 @@ pub(crate) fn plain_error(status: StatusCode, headers: &HeaderMap, text: Option<
         };
         return error.with_cause(cause);
     }
-    if let Some(error) = text.and_then(|text| axum_rejection(status, text)) {
+    if let Some(error) = text.and_then(|text| foreign::axum_rejection(status, text)) {
         return error;
     }
     if code == ErrorCode::TooManyRequests {
@@ -91,69 +92,6 @@ pub(crate) fn plain_error(status: StatusCode, headers: &HeaderMap, text: Option<
         Some(text) => ApiError::new(code, Cow::Owned(echo(text).into_owned())),
         None => ApiError::from_code(code),
     }
-}
-
-/// The opening of each plain rejection of axum's extractors this layer
-/// recognises (and tower-http's body limit), with its status. Each body is the opening, `": "` and the
-/// inner error (a serde error for data, a body error for buffering).
-mod axum_text {
-    pub(super) const JSON_SYNTAX: &str = "Failed to parse the request body as JSON: ";
-    pub(super) const JSON_DATA: &str = "Failed to deserialize the JSON body into the target type: ";
-    pub(super) const QUERY: &str = "Failed to deserialize query string: ";
-    pub(super) const FORM_QUERY: &str = "Failed to deserialize form: ";
-    pub(super) const FORM_BODY: &str = "Failed to deserialize form body: ";
-    pub(super) const PATH: &str = "Invalid URL: ";
-    pub(super) const PATH_UTF8: &str = "Invalid UTF-8 in `";
-    pub(super) const BUFFER: &str = "Failed to buffer the request body: ";
-    pub(super) const BODY_UTF8: &str = "Request body didn't contain valid UTF-8: ";
-    /// The whole text of tower-http's `RequestBodyLimit` 413.
-    pub(super) const TOWER_HTTP_LIMIT: &str = "length limit exceeded";
-}
-
-/// The error of a plain rejection of one of axum's extractors, recognised
-/// by its status and the fixed opening of its text.
-///
-/// The text after the opening is used only for a JSON syntax error, where
-/// serde_json describes the syntax and its position and quotes no input;
-/// data errors name Rust types, so they get the code's own words.
-fn axum_rejection(status: StatusCode, text: &str) -> Option<ApiError> {
-    use axum_text::*;
-
-    let starts = |opening: &str| text.starts_with(opening);
-    let error = match status {
-        StatusCode::BAD_REQUEST if starts(JSON_SYNTAX) => {
-            ApiError::invalid_request_body(format_args!("{}.", echo(&text[JSON_SYNTAX.len()..])))
-        }
-        StatusCode::BAD_REQUEST if starts(QUERY) || starts(FORM_QUERY) => ApiError::new(
-            ErrorCode::InvalidInput,
-            "Invalid input in the query string.",
-        ),
-        StatusCode::BAD_REQUEST if starts(PATH) || starts(PATH_UTF8) => {
-            ApiError::new(ErrorCode::InvalidInput, "Invalid input in the URL path.")
-        }
-        StatusCode::BAD_REQUEST if starts(BUFFER) => {
-            ApiError::invalid_request_body("The body could not be read.")
-        }
-        StatusCode::BAD_REQUEST if starts(BODY_UTF8) => {
-            ApiError::invalid_request_body("The body is not valid UTF-8.")
-        }
-        StatusCode::UNPROCESSABLE_ENTITY if starts(JSON_DATA) || starts(FORM_BODY) => {
-            ApiError::from_code(ErrorCode::InvalidRequestBody)
-        }
-        StatusCode::PAYLOAD_TOO_LARGE if starts(BUFFER) || text == TOWER_HTTP_LIMIT => {
-            ApiError::from_code(ErrorCode::PayloadTooLarge)
-        }
-        // axum's 415 texts name the content type the extractor wanted;
-        // the code's own message says the same.
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-            if text.starts_with("Expected request with `Content-Type: ")
-                || text.starts_with("Form requests must have `Content-Type: ") =>
-        {
-            ApiError::from_code(ErrorCode::UnsupportedMediaType)
-        }
-        _ => return None,
-    };
-    Some(error.with_cause(echo(text).into_owned()))
 }
 
 #[cfg(test)]

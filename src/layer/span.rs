@@ -17,7 +17,7 @@ macro_rules! span_at {
             // Evaluated only when the span is enabled.
             target = %$target,
             method = %$req.method(),
-            path = $req.uri().path(),
+            path = &*crate::error::log_path($req.uri().path()),
             client_request_id = $client_request_id,
         )
     };
@@ -34,7 +34,7 @@ macro_rules! span_at {
             "request",
             target = tracing::field::Empty,
             method = %$req.method(),
-            path = $req.uri().path(),
+            path = &*crate::error::log_path($req.uri().path()),
             client_request_id = $client_request_id,
             otel.name = tracing::field::Empty,
             otel.kind = tracing::field::Empty,
@@ -42,8 +42,9 @@ macro_rules! span_at {
     };
 }
 
-/// The span `request` at `level`, with `target`, `method`, `path` and, when
-/// the client sent a well-formed one, `client_request_id`.
+/// The span `request` at `level`, with `target`, `method`, `path` (escaped
+/// as [`echo`](crate::echo) escapes) and, when the client sent a
+/// well-formed one, `client_request_id`.
 ///
 /// `made` says whether the layer made `id` itself (rather than adopting
 /// it). With the `opentelemetry` feature and a `tracing-opentelemetry`

@@ -151,35 +151,6 @@ pub(crate) fn recover(message: &dyn fmt::Display) -> Option<ApiError> {
         .then(|| ApiError::trusted(code, plain))
 }
 
-/// The [`ApiError`] of a typed value recognised by its message alone.
-///
-/// Only for axum's own extractors, whose rejections keep nothing but the
-/// text of the deserializer's error: the five templates of the values
-/// ("Hash value {hash} is invalid.", …) are matched and the error rebuilt
-/// with the same constructor, so the echoed part is escaped and cut again.
-/// At worst a request's own input picks the code of its own response.
-pub(crate) fn from_message(text: &str) -> Option<ApiError> {
-    let between = |prefix: &str, suffix: &str| text.strip_prefix(prefix)?.strip_suffix(suffix);
-    if let Some(hash) = between("Hash value ", " is invalid.") {
-        return Some(ApiError::invalid_hash(hash));
-    }
-    if let Some(domain) = between("Domain name ", " is invalid.") {
-        return Some(ApiError::invalid_domain(domain));
-    }
-    if let Some(ip) = between("IP address ", " is invalid.") {
-        return Some(ApiError::invalid_ip(ip));
-    }
-    if let Some(url) = between("URL ", " is invalid.") {
-        return Some(ApiError::invalid_url(url));
-    }
-    let numbers = between("Maximum batch size exceeded. Received: ", ".")?;
-    let (received, allowed) = numbers.split_once(", allowed: ")?;
-    Some(ApiError::maximum_batch_size_exceeded(
-        received.parse().ok()?,
-        allowed.parse().ok()?,
-    ))
-}
-
 struct StrValueVisitor<T>(PhantomData<fn() -> T>);
 
 impl<T: StrValue> Visitor<'_> for StrValueVisitor<T> {
@@ -242,7 +213,7 @@ use string_value_impls;
 
 #[cfg(test)]
 mod tests {
-    use super::{from_message, recover, ValueError};
+    use super::{recover, ValueError};
     use crate::{ApiError, ErrorCode};
 
     #[test]
@@ -265,24 +236,5 @@ mod tests {
             error.to_string(),
             "Hash value xyz is invalid. at line 1 column 5"
         );
-    }
-
-    #[test]
-    fn the_five_templates_are_recognised_in_text() {
-        for (text, code) in [
-            ("Hash value x is invalid.", ErrorCode::InvalidHashValue),
-            ("Domain name x is invalid.", ErrorCode::InvalidDomainName),
-            ("IP address x is invalid.", ErrorCode::InvalidIpAddress),
-            ("URL x is invalid.", ErrorCode::InvalidUrl),
-            (
-                "Maximum batch size exceeded. Received: 4, allowed: 3.",
-                ErrorCode::MaximumBatchSizeExceeded,
-            ),
-        ] {
-            let error = from_message(text).expect(text);
-            assert_eq!((error.code(), error.message()), (code, text));
-        }
-        assert!(from_message("invalid digit found in string").is_none());
-        assert!(from_message("Maximum batch size exceeded. Received: x, allowed: 3.").is_none());
     }
 }

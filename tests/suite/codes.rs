@@ -376,6 +376,42 @@ async fn an_error_outside_the_layer_is_still_a_complete_envelope() {
     assert_eq!(json["error"]["message"], "Machine 1 was not found");
 }
 
+/// Outside a layer `IntoResponse`'s body renders the envelope when read,
+/// and says its exact length beforehand (a server sends it as
+/// `Content-Length`), whatever the message needs escaped.
+#[tokio::test]
+async fn an_error_outside_the_layer_states_its_exact_length() {
+    use axum::response::IntoResponse;
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+
+    for (message, sent) in [
+        ("plain", "plain"),
+        (
+            "quote \" backslash \\ line\nbreak",
+            "quote \" backslash \\ line\\nbreak",
+        ),
+        (
+            "bell \u{7}, tab \t, é, 🦀, \u{202e}",
+            "bell \\u{7}, tab \\t, é, 🦀, \\u{202e}",
+        ),
+    ] {
+        let response = ApiError::bad_request(message).into_response();
+        let hint = response.body().size_hint().exact();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(hint, Some(body.len() as u64), "{message:?}");
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let target = json["error"]["target"].as_str().unwrap();
+        common::assert_uuid(target);
+        let expected = serde_json::json!({"error": {
+            "code": "BadRequest",
+            "message": sent,
+            "target": target,
+        }});
+        assert_eq!(body, serde_json::to_string(&expected).unwrap());
+    }
+}
+
 #[test]
 fn api_error_exposes_its_parts() {
     let err = ApiError::internal(std::io::Error::other("disk full"));

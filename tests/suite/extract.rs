@@ -381,6 +381,75 @@ async fn a_missing_or_wrong_content_type_is_unsupported_media_type() {
     assert_eq!(send(&app(), request).await.status, 200);
 }
 
+/// Issue 19, defect 8: the extractors read UTF-8 only, so a JSON or form
+/// body declared in another charset is 415, not a syntax error; a UTF-8
+/// byte-order mark before a JSON body is ignored, as RFC 8259 allows.
+#[tokio::test]
+async fn a_charset_other_than_utf8_is_unsupported_and_a_bom_is_ignored() {
+    let json = |ct: &str, body: &[u8]| {
+        Request::post("/isolate")
+            .header("content-type", ct)
+            .body(Body::from(body.to_vec()))
+            .unwrap()
+    };
+    let message = "The request content type is not supported: the body must be UTF-8. \
+                   Use Content-Type: application/json.";
+    for ct in [
+        "application/json; charset=utf-16",
+        "application/json;charset=UTF-16LE",
+        "application/json; charset=\"iso-8859-1\"",
+        "application/vnd.defender+json; Charset=latin1",
+    ] {
+        let utf16: Vec<u8> =
+            r#"{"Comment":"x"}"#.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        send(&app(), json(ct, &utf16))
+            .await
+            .assert_envelope(415, "UnsupportedMediaType", message);
+    }
+    for ct in [
+        "application/json; charset=utf-8",
+        "application/json; charset=UTF-8",
+        "application/json; charset=\"utf-8\"",
+        "application/json",
+    ] {
+        let reply = send(&app(), json(ct, br#"{"Comment":"x"}"#)).await;
+        assert_eq!(reply.status, 200, "{ct}: {:?}", reply.body);
+    }
+    let reply = send(
+        &app(),
+        json("application/json", b"\xEF\xBB\xBF{\"Comment\":\"x\"}"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    // Only one mark, and only at the start.
+    send(
+        &app(),
+        json("application/json", b"\xEF\xBB\xBF\xEF\xBB\xBF{}"),
+    )
+    .await
+    .assert_envelope(
+        400,
+        "InvalidRequestBody",
+        "Invalid request body. expected value at line 1 column 1.",
+    );
+    let form = Request::post("/form")
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=iso-8859-1",
+        )
+        .body(Body::from("top=3"))
+        .unwrap();
+    send(&app(), form).await.assert_envelope(
+        415,
+        "UnsupportedMediaType",
+        "The request content type is not supported: the body must be UTF-8. \
+         Use Content-Type: application/x-www-form-urlencoded.",
+    );
+    let direct =
+        defender_errors::extract::from_slice::<Isolate>(b"\xEF\xBB\xBF{\"Comment\":\"x\"}");
+    assert!(direct.is_ok());
+}
+
 #[tokio::test]
 async fn nested_parameters_are_named_by_their_path() {
     let body = r#"{"Indicators": [

@@ -214,3 +214,72 @@ fn short_clean_text_is_kept_as_it_is() {
         "Invalid request body."
     );
 }
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+enum Target {
+    Ip(String),
+    Url(String),
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Flat {
+    #[serde(flatten)]
+    target: Target,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Times {
+    wait: Option<std::time::Duration>,
+    at: Option<std::time::SystemTime>,
+}
+
+/// Issue 19, defect 2: serde's own messages that name a Rust type (a
+/// flattened enum none of whose variants is present, an overflowing
+/// duration or time) say what is wrong in the crate's words.
+#[tokio::test]
+async fn serde_messages_naming_a_type_are_said_without_it() {
+    let app = Router::new()
+        .route("/flat", post(|Json(_): Json<Flat>| async { "ok" }))
+        .route("/times", post(|Json(_): Json<Times>| async { "ok" }))
+        .layer(DefenderErrorLayer::new());
+    let none_present = "Invalid request body. None of the accepted parameters is present; \
+                        parameter names are case-sensitive.";
+    for (uri, body, code, message) in [
+        (
+            "/flat",
+            r#"{"ip": "10.0.0.1"}"#,
+            "InvalidRequestBody",
+            none_present,
+        ),
+        ("/flat", r#"{}"#, "InvalidRequestBody", none_present),
+        (
+            "/times",
+            r#"{"Wait": {"secs": 18446744073709551615, "nanos": 1000000000}}"#,
+            "InvalidInput",
+            "Invalid input Wait: the value is out of range.",
+        ),
+        (
+            "/times",
+            r#"{"At": {"secs_since_epoch": 18446744073709551615, "nanos_since_epoch": 0}}"#,
+            "InvalidInput",
+            "Invalid input At: the value is out of range.",
+        ),
+    ] {
+        let reply = send(&app, post_json(uri, body.to_owned())).await;
+        reply.assert_envelope(400, code, message);
+        for name in ["Target", "Duration", "SystemTime", "enum"] {
+            assert!(!message.contains(name), "{message}");
+        }
+    }
+    let err = defender_errors::extract::from_query::<Flat>("ip=1")
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.message(),
+        "Invalid query string. None of the accepted parameters is present; parameter names are case-sensitive."
+    );
+}

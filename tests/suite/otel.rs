@@ -239,3 +239,68 @@ async fn with_make_request_span_the_trace_layer_span_has_the_tracking_id_as_trac
         Some(&Value::from("/machines/{id}"))
     );
 }
+
+/// The documented tower-http set-up with the layer's defaults: neither the
+/// client's `x-request-id` (kept by `SetRequestIdLayer`) nor its
+/// `traceparent` decides the trace; with adoption configured, the adopted
+/// id does.
+#[tokio::test]
+async fn the_span_never_joins_a_client_picked_trace_unless_adoption_is_configured() {
+    use tower::Layer as _;
+    use tower_http::request_id::{MakeRequestUuid, SetRequestIdLayer};
+
+    let otel = Otel::install();
+    let client = "6f1c4b9e-2d0a-4c55-9f3b-0c8f1a2b3c4d";
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let request = || {
+        Request::get("/machines/1")
+            .header("x-request-id", client)
+            .header("traceparent", traceparent)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let set_request_id = || {
+        SetRequestIdLayer::new(
+            http::HeaderName::from_static("x-request-id"),
+            MakeRequestUuid,
+        )
+    };
+
+    let own_span = set_request_id().layer(routes().layer(DefenderErrorLayer::new()));
+    let trace_layer = set_request_id().layer(
+        routes()
+            .layer(TraceLayer::new_for_http().make_span_with(MakeRequestSpan::new()))
+            .layer(DefenderErrorLayer::new().without_span()),
+    );
+    let replies = [
+        send(&own_span, request()).await,
+        send(&trace_layer, request()).await,
+    ];
+    let mut spans = otel.take();
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    for reply in replies {
+        let target = reply.request_id().to_owned();
+        assert_ne!(target, client);
+        let span = spans.remove(0);
+        assert_eq!(span.span_context.trace_id(), trace_id_of(&target));
+        assert_ne!(span.span_context.trace_id(), trace_id_of(client));
+        assert_ne!(
+            span.span_context.trace_id(),
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap()
+        );
+        assert_ne!(
+            span.parent_span_id,
+            SpanId::from_hex("00f067aa0ba902b7").unwrap()
+        );
+    }
+
+    // Opted in: the adopted id is the trace.
+    let app =
+        set_request_id().layer(routes().layer(DefenderErrorLayer::new().adopt_request_id(true)));
+    let reply = send(&app, request()).await;
+    assert_eq!(reply.request_id(), client);
+    assert_eq!(
+        only_span(&otel).span_context.trace_id(),
+        trace_id_of(client)
+    );
+}

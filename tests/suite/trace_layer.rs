@@ -1,7 +1,8 @@
 //! tower-http integration: `TraceLayer` with `MakeRequestSpan` inside
 //! `DefenderErrorLayer::new().without_span()` gives one span per request,
 //! handler events that carry `target`, and one error event; an outer
-//! `SetRequestIdLayer`'s id is adopted.
+//! `SetRequestIdLayer`'s id is adopted only when so configured, and never
+//! when its header is sent twice.
 #![cfg(all(feature = "axum", feature = "tower-http"))]
 
 use crate::common;
@@ -194,11 +195,72 @@ fn with_set_request_id(
     SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid).layer(integrated(layer))
 }
 
+const CLIENT_ID: &str = "6f1c4b9e-2d0a-4c55-9f3b-0c8f1a2b3c4d";
+
+/// The documented set-up, as it comes: the client's `x-request-id` (which
+/// `SetRequestIdLayer` keeps as it is) decides nothing.
 #[tokio::test]
-async fn a_tower_http_request_id_that_is_a_uuid_becomes_the_tracking_id() {
+async fn by_default_the_client_does_not_choose_the_tracking_id() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.subscriber());
-    let app = with_set_request_id(DefenderErrorLayer::new());
+    let request = || {
+        Request::get("/fail")
+            .header("x-request-id", CLIENT_ID)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let with_trace_layer = send(&with_set_request_id(DefenderErrorLayer::new()), request()).await;
+    let spans_of_trace_layer = capture.spans();
+    capture.clear();
+    // The layer's own span instead of TraceLayer's.
+    let own_span = SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid)
+        .layer(routes().layer(DefenderErrorLayer::new()));
+    let with_own_span = send(&own_span, request()).await;
+    let spans_of_own_span = capture.spans();
+
+    for (reply, spans) in [
+        (with_trace_layer, spans_of_trace_layer),
+        (with_own_span, spans_of_own_span),
+    ] {
+        let target =
+            reply.assert_envelope(404, "ResourceNotFound", "Resource Machine 7 was not found.");
+        assert_ne!(target, CLIENT_ID);
+        assert_eq!(spans.len(), 1, "{spans:#?}");
+        assert_eq!(spans[0].fields["target"], target);
+    }
+}
+
+/// Adopting is on: still, an id whose header came twice is not adopted
+/// (`SetRequestIdLayer` keeps the first of them).
+#[tokio::test]
+async fn a_request_id_header_sent_twice_is_never_adopted() {
+    let app = with_set_request_id(DefenderErrorLayer::new().adopt_request_id(true));
+    let other = "0b7c2f1e-9a3d-4e6f-8b1c-2d3e4f5a6b7c";
+    for (first, second) in [(CLIENT_ID, other), (CLIENT_ID, CLIENT_ID)] {
+        let request = Request::get("/id")
+            .header("x-request-id", first)
+            .header("x-request-id", second)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let reply = send(&app, request).await;
+        let target = reply.request_id().to_owned();
+        assert_ne!(target, first);
+        assert_ne!(target, second);
+        assert_eq!(reply.body, target.as_bytes());
+    }
+    // Sent once, the same id is adopted.
+    let request = Request::get("/id")
+        .header("x-request-id", CLIENT_ID)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, request).await.request_id(), CLIENT_ID);
+}
+
+#[tokio::test]
+async fn a_tower_http_request_id_that_is_a_uuid_becomes_the_tracking_id_when_adopted() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.subscriber());
+    let app = with_set_request_id(DefenderErrorLayer::new().adopt_request_id(true));
 
     // Made by SetRequestIdLayer: the handler, the header, the span and
     // `target` all see that one id.
@@ -209,7 +271,7 @@ async fn a_tower_http_request_id_that_is_a_uuid_becomes_the_tracking_id() {
     assert_eq!(capture.spans()[0].fields["target"], id);
 
     // Sent by the client and kept by SetRequestIdLayer: adopted when a UUID.
-    let client = "6f1c4b9e-2d0a-4c55-9f3b-0c8f1a2b3c4d";
+    let client = CLIENT_ID;
     let request = Request::get("/fail")
         .header("x-request-id", client)
         .body(axum::body::Body::empty())

@@ -2,6 +2,8 @@
 //! other system query options, query-string decoding, evaluation, and the
 //! axum extractor behind `DefenderErrorLayer`.
 
+mod spoofing;
+
 use std::sync::LazyLock;
 
 use defender_errors::ErrorCode;
@@ -1288,9 +1290,14 @@ const FRAGMENTS: &[&str] = &[
 fn assert_parse_is_total(input: &str) -> Result<(), TestCaseError> {
     match parse_filter(schema(), input) {
         Ok(expr) => {
-            // What is accepted renders into something accepted again.
-            let again = parse_filter(schema(), &expr.to_string());
+            // What is accepted renders into something accepted again, which
+            // renders the same way.
+            let rendered = expr.to_string();
+            let again = parse_filter(schema(), &rendered);
             prop_assert!(again.is_ok(), "{input:?} -> {expr} -> {again:?}");
+            if !input.chars().any(char::is_control) {
+                prop_assert_eq!(again.unwrap().to_string(), rendered, "{:?}", input);
+            }
         }
         Err(err) => {
             prop_assert_eq!(err.code(), ErrorCode::ODataError);

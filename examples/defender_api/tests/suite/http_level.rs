@@ -1,7 +1,8 @@
 //! Hostile clients at the HTTP level, over real sockets, against the
 //! example server run by the same `serve` as its `main`: slow and silent
 //! connections, half-closed clients, ambiguous heads, `Expect`, transfer
-//! codings and header limits over HTTP/1.1 and h2c.
+//! codings, header limits and a `Host` that differs from the target's
+//! authority, over HTTP/1.1 and h2c.
 //!
 //! Every refusal is checked for its exact status, code and message, a
 //! `target` equal to `x-ms-request-id`, and a normal request succeeding
@@ -544,5 +545,59 @@ async fn header_limits_are_431_envelopes_over_h2c() {
     let reply = send(Vec::new()).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["id"], MACHINE);
+    assert_serving(addr).await;
+}
+
+#[tokio::test]
+async fn a_host_naming_another_server_than_the_target_is_refused() {
+    let (addr, _stop, _server) = start(config()).await;
+
+    // HTTP/1.1 absolute-form: the target's authority names the server too.
+    let absolute = format!("GET http://api.example/api/machines/{MACHINE} HTTP/1.1");
+    let reply = exchange(addr, &head(&absolute, &["Host: evil.example", ADMIN])).await;
+    reply.assert_envelope(
+        400,
+        "BadRequest",
+        "The Host header evil.example differs from the request target's authority api.example.",
+    );
+    assert_serving(addr).await;
+    let reply = exchange(addr, &head(&absolute, &["Host: API.example:80", ADMIN])).await;
+    assert_eq!(reply.status, 200);
+
+    // h2c: `:authority` is the target's authority, `host` a field beside it.
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let send = |host: Option<&'static str>| {
+        let mut request = Request::get(format!("http://{addr}/api/machines/{MACHINE}"))
+            .header("authorization", "Bearer demo-admin");
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let request = request.body(Empty::new()).unwrap();
+        let client = client.clone();
+        async move {
+            let response = within("an h2c response", client.request(request))
+                .await
+                .unwrap();
+            assert_eq!(response.version(), Version::HTTP_2);
+            let (parts, body) = response.into_parts();
+            Reply {
+                status: parts.status,
+                headers: parts.headers,
+                body: body.collect().await.unwrap().to_bytes(),
+            }
+        }
+    };
+    send(Some("evil.example")).await.assert_envelope(
+        400,
+        "BadRequest",
+        &format!(
+            "The Host header evil.example differs from the request target's authority {addr}."
+        ),
+    );
+    assert_eq!(send(None).await.status, 200);
+    let same: &'static str = Box::leak(addr.to_string().into_boxed_str());
+    assert_eq!(send(Some(same)).await.status, 200);
     assert_serving(addr).await;
 }
