@@ -19,7 +19,16 @@
 //!
 //! The crate holds no database driver: build the statement with sea-query's
 //! `SqliteQueryBuilder` or `PostgresQueryBuilder` and run it with any
-//! driver (sqlx through `sea-query-sqlx`, rusqlite, tokio-postgres).
+//! driver (sqlx through `sea-query-sqlx`, rusqlite, tokio-postgres). With
+//! sqlx 0.9, which asks for dynamic SQL to be audited, the text may be
+//! wrapped in `sqlx::AssertSqlSafe`: it is built from the [`SqlSchema`]'s
+//! identifiers and this module's fixed fragments only, the values travel
+//! separately:
+//!
+//! ```text
+//! let (text, values) = sql.select_statement().build_sqlx(SqliteQueryBuilder);
+//! let rows = sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(&pool).await?;
+//! ```
 //!
 //! # Every value is a parameter
 //!
@@ -59,6 +68,22 @@
 //!   `Invalid OData URI query $filter: tolower on 'computerDnsName' cannot be
 //!   translated to SQL: declare the column ASCII-only.`
 //!
+//! # What is refused
+//!
+//! | construct | SQLite | PostgreSQL |
+//! |---|---|---|
+//! | `tolower`/`toupper` on a property not declared ASCII-only | refused | refused |
+//! | `mod` with a double operand | refused (`%` truncates doubles) | refused (no `%` for doubles) |
+//! | integer compared with double, neither a literal | exact | refused (rounds the integer) |
+//! | double arithmetic overflowing to infinity | infinity, as in memory | SQLSTATE 22003 at run time: [`error_for_sqlstate`] |
+//!
+//! Every other construct of the `$filter` language is translated: the
+//! comparisons, `and`/`or`/`not`, `in`, `any`/`all` (with a variable that
+//! shadows a property), `contains startswith endswith length indexof
+//! substring concat trim tolower toupper`, `year month day hour minute
+//! second date time` (in UTC), arithmetic with OData's integer division
+//! (overflow and division by zero give `NULL`, as in memory).
+//!
 //! # Storage
 //!
 //! A [`SqlSchema`] says where each property lives. The column types the
@@ -76,7 +101,9 @@
 //! | collection | JSON array in `TEXT` ([`Column::json_array`]) or child table ([`Column::child_table`]) | `jsonb` or child table |
 //!
 //! Stored date-times lie between years 0000 and 9999 (UTC) with whole
-//! microseconds; strings hold no U+0000.
+//! microseconds; strings hold no U+0000. On PostgreSQL, ordering on text
+//! uses `COLLATE "C"`: an index meant to serve `$orderby` on a text column
+//! (or the key's final sort) is created with that collation.
 //!
 //! # Example
 //!
