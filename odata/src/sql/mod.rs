@@ -101,7 +101,8 @@
 //! | collection | JSON array in `TEXT` ([`Column::json_array`]) or child table ([`Column::child_table`]) | `jsonb` or child table |
 //!
 //! Stored date-times lie between years 0000 and 9999 (UTC) with whole
-//! microseconds; strings hold no U+0000. On PostgreSQL, ordering on text
+//! microseconds; strings hold no U+0000; a JSON array column holds valid
+//! JSON or `NULL` (SQLite's `json_each` fails on malformed text). On PostgreSQL, ordering on text
 //! uses `COLLATE "C"`: an index meant to serve `$orderby` on a text column
 //! (or the key's final sort) is created with that collation.
 //!
