@@ -15,10 +15,46 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema as OaSchema, T
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
+use super::db::Database;
 use super::store::{Alert, Indicator, Machine};
+use defender_errors::ApiError;
+
+/// `GET /api/machines`: the page `query` selects.
+pub(crate) async fn machines(
+    db: &Database,
+    query: &ODataQuery<Machines>,
+) -> Result<Json<Value>, ApiError> {
+    let items = to_values(&db.all_machines().await?);
+    Ok(respond("Machines", query, &items))
+}
+
+/// `GET /api/alerts`: the page `query` selects.
+pub(crate) async fn alerts(
+    db: &Database,
+    query: &ODataQuery<Alerts>,
+) -> Result<Json<Value>, ApiError> {
+    let items = to_values(&db.all_alerts().await?);
+    Ok(respond("Alerts", query, &items))
+}
+
+/// `GET /api/indicators`: the page `query` selects.
+pub(crate) async fn indicators(
+    db: &Database,
+    query: &ODataQuery<Indicators>,
+) -> Result<Json<Value>, ApiError> {
+    let items = to_values(&db.all_indicators().await?);
+    Ok(respond("Indicators", query, &items))
+}
+
+fn to_values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|item| serde_json::to_value(item).expect("entities always serialize"))
+        .collect()
+}
 
 /// The page of `items` that `query` selects, as Defender sends a list.
-pub(crate) fn respond<M>(entity_set: &str, query: &ODataQuery<M>, items: &[Value]) -> Json<Value> {
+fn respond<M>(entity_set: &str, query: &ODataQuery<M>, items: &[Value]) -> Json<Value> {
     let page = query.page(items);
     let mut body = Map::new();
     body.insert(
