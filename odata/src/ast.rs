@@ -66,6 +66,28 @@ pub enum Expr {
         /// Where the operator starts.
         pos: usize,
     },
+    /// Arithmetic: `left op right`, as in `rbacGroupId add 1` or
+    /// `exposureScore div 2`.
+    Arithmetic {
+        /// The operator.
+        op: ArithmeticOp,
+        /// The left operand.
+        left: Box<Expr>,
+        /// The right operand.
+        right: Box<Expr>,
+        /// Where the operator starts.
+        pos: usize,
+    },
+    /// Unary negation: `-operand`, as in `-rbacGroupId` or `-(a add b)`.
+    /// A minus sign directly before a digit is part of a number literal
+    /// (`-5` is [`Expr::Literal`]); a `-` before anything else, or
+    /// separated from the number by spaces (`- 5`), is this node.
+    Negate {
+        /// The negated expression.
+        operand: Box<Expr>,
+        /// Where the `-` is.
+        pos: usize,
+    },
     /// Membership in a list of literals: `operand in ('a', 'b')`.
     In {
         /// The tested value.
@@ -107,10 +129,11 @@ impl Expr {
             | Expr::Property { pos, .. }
             | Expr::Variable { pos, .. }
             | Expr::Not { pos, .. }
+            | Expr::Negate { pos, .. }
             | Expr::Call { pos, .. }
             | Expr::Lambda { pos, .. } => *pos,
             Expr::And(operands) | Expr::Or(operands) => operands.first().map_or(0, Expr::position),
-            Expr::Compare { left, .. } => left.position(),
+            Expr::Compare { left, .. } | Expr::Arithmetic { left, .. } => left.position(),
             Expr::In { operand, .. } => operand.position(),
         }
     }
@@ -181,6 +204,18 @@ impl fmt::Display for Expr {
                 write!(f, "not {operand}")
             }
             Expr::Not { operand, .. } => write!(f, "not {}", Operand(operand)),
+            // Like `not`, negation binds tighter than every binary operator.
+            // `- 5` keeps its space: `-5` would read back as the literal.
+            Expr::Negate { operand, .. } if matches!(**operand, Expr::Literal { .. }) => {
+                write!(f, "- {operand}")
+            }
+            Expr::Negate { operand, .. } if matches!(**operand, Expr::Negate { .. }) => {
+                write!(f, "-{operand}")
+            }
+            Expr::Negate { operand, .. } => write!(f, "-{}", Operand(operand)),
+            Expr::Arithmetic {
+                op, left, right, ..
+            } => write!(f, "{} {op} {}", Operand(left), Operand(right)),
             Expr::And(operands) => write_list(f, operands, " and "),
             Expr::Or(operands) => write_list(f, operands, " or "),
             Expr::Compare {
@@ -283,7 +318,72 @@ impl fmt::Display for CompareOp {
     }
 }
 
+/// An arithmetic operator.
+///
+/// Precedence, tightest first: `mul div mod`, then `add sub`; both bind
+/// tighter than the comparisons. On two integers the result is an integer
+/// (`div` truncates toward zero, `mod` takes the dividend's sign); with a
+/// double operand it is a double. Division or `mod` by zero, and integer
+/// overflow, give `null`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArithmeticOp {
+    /// `add`
+    Add,
+    /// `sub`
+    Sub,
+    /// `mul`
+    Mul,
+    /// `div`
+    Div,
+    /// `mod`
+    Mod,
+}
+
+impl ArithmeticOp {
+    /// The operator's keyword.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ArithmeticOp::Add => "add",
+            ArithmeticOp::Sub => "sub",
+            ArithmeticOp::Mul => "mul",
+            ArithmeticOp::Div => "div",
+            ArithmeticOp::Mod => "mod",
+        }
+    }
+
+    /// Whether it is `mul`, `div` or `mod`, which bind tighter than `add`
+    /// and `sub`.
+    pub const fn is_multiplicative(self) -> bool {
+        matches!(
+            self,
+            ArithmeticOp::Mul | ArithmeticOp::Div | ArithmeticOp::Mod
+        )
+    }
+
+    pub(crate) fn from_keyword(word: &str) -> Option<Self> {
+        Some(match word {
+            "add" => ArithmeticOp::Add,
+            "sub" => ArithmeticOp::Sub,
+            "mul" => ArithmeticOp::Mul,
+            "div" => ArithmeticOp::Div,
+            "mod" => ArithmeticOp::Mod,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ArithmeticOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A built-in function.
+///
+/// String functions count Unicode code points, not bytes or UTF-16 units;
+/// date-time functions read the instant in UTC. Every function gives
+/// `null` when an argument is `null`.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
@@ -297,16 +397,62 @@ pub enum Function {
     ToLower,
     /// `toupper(string)`: string.
     ToUpper,
+    /// `length(string)`: integer, the number of code points.
+    Length,
+    /// `indexof(string, part)`: integer, the 0-based code point index of
+    /// the first occurrence of `part`, `-1` when absent, `0` for an empty
+    /// `part`.
+    IndexOf,
+    /// `substring(string, start)` or `substring(string, start, length)`:
+    /// string; 0-based, in code points; a negative `start` or `length`
+    /// counts as 0, a `start` past the end gives `''`.
+    Substring,
+    /// `concat(string, string)`: string.
+    Concat,
+    /// `trim(string)`: string without leading and trailing white space
+    /// (the characters for which `char::is_whitespace` is true).
+    Trim,
+    /// `year(dateTime)`: integer, in UTC.
+    Year,
+    /// `month(dateTime)`: integer 1–12, in UTC.
+    Month,
+    /// `day(dateTime)`: integer 1–31, in UTC.
+    Day,
+    /// `hour(dateTime)`: integer 0–23, in UTC.
+    Hour,
+    /// `minute(dateTime)`: integer 0–59, in UTC.
+    Minute,
+    /// `second(dateTime)`: integer 0–59, in UTC (fractions dropped).
+    Second,
+    /// `date(dateTime)`: the UTC calendar date, compared with date
+    /// literals (`date(lastSeen) eq 2024-01-01`).
+    Date,
+    /// `time(dateTime)`: the UTC time of day, compared with time-of-day
+    /// literals (`time(lastSeen) lt 08:30`).
+    Time,
 }
 
 impl Function {
     /// Every function, in the order the error messages list them.
-    pub const ALL: [Function; 5] = [
+    pub const ALL: [Function; 18] = [
         Function::StartsWith,
         Function::EndsWith,
         Function::Contains,
         Function::ToLower,
         Function::ToUpper,
+        Function::Length,
+        Function::IndexOf,
+        Function::Substring,
+        Function::Concat,
+        Function::Trim,
+        Function::Year,
+        Function::Month,
+        Function::Day,
+        Function::Hour,
+        Function::Minute,
+        Function::Second,
+        Function::Date,
+        Function::Time,
     ];
 
     /// The function's name.
@@ -317,20 +463,51 @@ impl Function {
             Function::Contains => "contains",
             Function::ToLower => "tolower",
             Function::ToUpper => "toupper",
+            Function::Length => "length",
+            Function::IndexOf => "indexof",
+            Function::Substring => "substring",
+            Function::Concat => "concat",
+            Function::Trim => "trim",
+            Function::Year => "year",
+            Function::Month => "month",
+            Function::Day => "day",
+            Function::Hour => "hour",
+            Function::Minute => "minute",
+            Function::Second => "second",
+            Function::Date => "date",
+            Function::Time => "time",
         }
     }
 
-    /// How many arguments it takes.
-    pub const fn arity(self) -> usize {
+    /// The fewest arguments it takes.
+    pub const fn min_args(self) -> usize {
         match self {
-            Function::StartsWith | Function::EndsWith | Function::Contains => 2,
-            Function::ToLower | Function::ToUpper => 1,
+            Function::StartsWith
+            | Function::EndsWith
+            | Function::Contains
+            | Function::IndexOf
+            | Function::Substring
+            | Function::Concat => 2,
+            _ => 1,
         }
     }
 
-    /// Whether it returns a boolean (else a string).
+    /// The most arguments it takes: `substring` takes 2 or 3, every
+    /// other function a fixed number.
+    pub const fn max_args(self) -> usize {
+        match self {
+            Function::Substring => 3,
+            _ => self.min_args(),
+        }
+    }
+
+    /// Whether it returns a boolean (`startswith`, `endswith`,
+    /// `contains`).
     pub const fn is_predicate(self) -> bool {
-        self.arity() == 2
+        matches!(
+            self,
+            Function::StartsWith | Function::EndsWith | Function::Contains
+        )
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
@@ -371,16 +548,21 @@ pub enum Literal {
     Null,
     /// `true` or `false`
     Boolean(bool),
-    /// An integer: `42`, `-7`.
+    /// An integer: `42`, `-7`, `+405`.
     Integer(i64),
     /// A number with a fraction or exponent: `4.5`, `1e3`.
     Decimal(f64),
     /// A string, quotes removed and `''` unescaped.
     String(String),
-    /// A date-time or date: `2024-01-01T00:00:00Z`, `2024-01-01`.
+    /// A date-time or date: `2024-01-01T00:00:00Z`, `2024-01-01`. A date
+    /// is midnight UTC with [`DateTimeOffset::is_date`] true; it compares
+    /// with date-times as that instant and with the result of `date(…)`
+    /// as a calendar date.
     DateTime(DateTimeOffset),
     /// A GUID: `8b8e7e1a-43a4-4a4a-9d5b-1a2b3c4d5e6f`.
     Guid(Uuid),
+    /// A time of day: `08:30`, `23:59:59.9999999`.
+    TimeOfDay(TimeOfDay),
 }
 
 impl Literal {
@@ -395,6 +577,7 @@ impl Literal {
             Literal::DateTime(dt) if dt.is_date() => "a date",
             Literal::DateTime(_) => "a date-time",
             Literal::Guid(_) => "a GUID",
+            Literal::TimeOfDay(_) => "a time of day",
         }
     }
 }
@@ -425,6 +608,7 @@ impl fmt::Display for Literal {
             }
             Literal::DateTime(dt) => fmt::Display::fmt(dt, f),
             Literal::Guid(g) => fmt::Display::fmt(&g.hyphenated(), f),
+            Literal::TimeOfDay(t) => fmt::Display::fmt(t, f),
         }
     }
 }
@@ -570,6 +754,154 @@ impl DateTimeOffset {
     /// Whether it was written as a date without a time.
     pub const fn is_date(&self) -> bool {
         self.date_only
+    }
+
+    /// Days since 1970-01-01 of its calendar date in UTC (negative before).
+    pub const fn utc_days(&self) -> i64 {
+        self.seconds.div_euclid(86_400)
+    }
+
+    /// Its calendar date in UTC: year, month (1–12), day (1–31).
+    ///
+    /// ```
+    /// use defender_odata::DateTimeOffset;
+    ///
+    /// let late = DateTimeOffset::parse("2024-01-01T23:30:00-02:00").unwrap();
+    /// assert_eq!(late.utc_date(), (2024, 1, 2));
+    /// ```
+    pub fn utc_date(&self) -> (i64, u32, u32) {
+        civil_from_days(self.utc_days())
+    }
+
+    /// Its time of day in UTC.
+    pub fn utc_time(&self) -> TimeOfDay {
+        let seconds = self.seconds.rem_euclid(86_400) as u64;
+        TimeOfDay {
+            nanos: seconds * NANOS_PER_SECOND + u64::from(self.nanos),
+        }
+    }
+}
+
+const NANOS_PER_SECOND: u64 = 1_000_000_000;
+
+/// A time of day (`Edm.TimeOfDay`) from a literal `hh:mm`, `hh:mm:ss` or
+/// `hh:mm:ss.fffffff` (one to seven fractional digits), or from `time(…)`
+/// of a date-time; nanosecond precision.
+///
+/// ```
+/// use defender_odata::TimeOfDay;
+///
+/// let t = TimeOfDay::parse("08:30").unwrap();
+/// assert_eq!((t.hour(), t.minute(), t.second(), t.nanosecond()), (8, 30, 0, 0));
+/// assert_eq!(t.to_string(), "08:30:00");
+/// assert_eq!(TimeOfDay::parse("23:59:59.1234567").unwrap().to_string(), "23:59:59.1234567");
+/// assert!(TimeOfDay::parse("24:00").is_none());
+/// assert!(TimeOfDay::parse("10:00:00.12345678").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay {
+    /// Nanoseconds since midnight.
+    nanos: u64,
+}
+
+impl TimeOfDay {
+    /// Parses `hh:mm`, `hh:mm:ss` or `hh:mm:ss.f` with one to seven
+    /// fractional digits; hours 00–23, minutes and seconds 00–59.
+    pub fn parse(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        let two = |at: usize| -> Option<u64> {
+            let part = b.get(at..at + 2)?;
+            part.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| u64::from(part[0] - b'0') * 10 + u64::from(part[1] - b'0'))
+        };
+        let hour = two(0)?;
+        if b.get(2) != Some(&b':') {
+            return None;
+        }
+        let minute = two(3)?;
+        let mut second = 0;
+        let mut nanos = 0;
+        match b.len() {
+            5 => {}
+            _ if b.get(5) == Some(&b':') => {
+                second = two(6)?;
+                if b.len() > 8 {
+                    let fraction = b.get(9..)?;
+                    if b[8] != b'.'
+                        || fraction.is_empty()
+                        || fraction.len() > 7
+                        || !fraction.iter().all(u8::is_ascii_digit)
+                    {
+                        return None;
+                    }
+                    for i in 0..9 {
+                        nanos = nanos * 10 + fraction.get(i).map_or(0, |d| u64::from(d - b'0'));
+                    }
+                }
+            }
+            _ => return None,
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        Some(TimeOfDay {
+            nanos: ((hour * 60 + minute) * 60 + second) * NANOS_PER_SECOND + nanos,
+        })
+    }
+
+    /// The time `hour:minute:second` plus `nanosecond`, if each is in range.
+    pub const fn new(hour: u32, minute: u32, second: u32, nanosecond: u32) -> Option<Self> {
+        if hour > 23 || minute > 59 || second > 59 || nanosecond as u64 >= NANOS_PER_SECOND {
+            return None;
+        }
+        let seconds = (hour as u64 * 60 + minute as u64) * 60 + second as u64;
+        Some(TimeOfDay {
+            nanos: seconds * NANOS_PER_SECOND + nanosecond as u64,
+        })
+    }
+
+    /// Nanoseconds since midnight.
+    pub const fn nanos_since_midnight(&self) -> u64 {
+        self.nanos
+    }
+
+    /// The hour, 0–23.
+    pub const fn hour(&self) -> u32 {
+        (self.nanos / NANOS_PER_SECOND / 3600) as u32
+    }
+
+    /// The minute, 0–59.
+    pub const fn minute(&self) -> u32 {
+        (self.nanos / NANOS_PER_SECOND / 60 % 60) as u32
+    }
+
+    /// The second, 0–59.
+    pub const fn second(&self) -> u32 {
+        (self.nanos / NANOS_PER_SECOND % 60) as u32
+    }
+
+    /// The nanoseconds past the second.
+    pub const fn nanosecond(&self) -> u32 {
+        (self.nanos % NANOS_PER_SECOND) as u32
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    /// `hh:mm:ss`, with the fraction when it is not zero.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}:{:02}",
+            self.hour(),
+            self.minute(),
+            self.second()
+        )?;
+        if self.nanosecond() > 0 {
+            let fraction = format!("{:09}", self.nanosecond());
+            write!(f, ".{}", fraction.trim_end_matches('0'))?;
+        }
+        Ok(())
     }
 }
 

@@ -26,6 +26,9 @@ enum Ty<'s> {
     Guid,
     Enum(&'s [String]),
     Collection,
+    /// A calendar date: a date literal (`2024-01-01`) or `date(…)`.
+    Date,
+    TimeOfDay,
 }
 
 impl Ty<'_> {
@@ -49,8 +52,10 @@ impl Ty<'_> {
             Literal::Integer(_) => Ty::Integer,
             Literal::Decimal(_) => Ty::Double,
             Literal::String(_) => Ty::String,
+            Literal::DateTime(dt) if dt.is_date() => Ty::Date,
             Literal::DateTime(_) => Ty::DateTime,
             Literal::Guid(_) => Ty::Guid,
+            Literal::TimeOfDay(_) => Ty::TimeOfDay,
         }
     }
 
@@ -59,6 +64,7 @@ impl Ty<'_> {
         match self {
             Ty::Null => "null".to_owned(),
             Ty::Integer | Ty::Enum(_) => format!("an {self}"),
+            Ty::Date => "a date".to_owned(),
             _ => format!("a {self}"),
         }
     }
@@ -80,6 +86,8 @@ impl fmt::Display for Ty<'_> {
             Ty::Guid => "GUID",
             Ty::Enum(_) => "enum",
             Ty::Collection => "collection of strings",
+            Ty::Date => "date",
+            Ty::TimeOfDay => "time of day",
         })
     }
 }
@@ -96,7 +104,7 @@ impl fmt::Display for Described<'_, '_> {
             }
             Expr::Literal { value, .. } => f.write_str(value.describe()),
             Expr::Call { function, .. } => write!(f, "the result of {function} ({})", self.1),
-            _ => write!(f, "a {} expression", self.1),
+            _ => write!(f, "{} expression", self.1.with_article()),
         }
     }
 }
@@ -132,6 +140,12 @@ struct Checker<'s, 'e> {
 impl<'s, 'e> Checker<'s, 'e> {
     fn ty(&self, expr: &'e Expr) -> Result<Ty<'s>> {
         Ok(match expr {
+            Expr::Literal {
+                value: Literal::String(text),
+                pos,
+            } if text.contains('\0') => fail!(
+                "the string literal at position {pos} contains the character U+0000, which is not allowed"
+            ),
             Expr::Literal { value, .. } => Ty::of_literal(value),
             Expr::Property { name, pos } => self.property(name, *pos)?,
             Expr::Variable { .. } => Ty::String,
@@ -175,6 +189,40 @@ impl<'s, 'e> Checker<'s, 'e> {
                 self.comparable(*op, *pos, (left, l), (right, r))?;
                 Ty::Boolean
             }
+            Expr::Arithmetic {
+                op,
+                left,
+                right,
+                pos,
+            } => {
+                let l = self.ty(left)?;
+                let r = self.ty(right)?;
+                for (side, ty) in [(left, l), (right, r)] {
+                    if !ty.is_numeric() {
+                        fail!(
+                            "'{op}' at position {pos} applies to numbers, but {} at position {} is not a number",
+                            Described(side, ty),
+                            side.position()
+                        );
+                    }
+                }
+                if l == Ty::Integer && r == Ty::Integer {
+                    Ty::Integer
+                } else {
+                    Ty::Double
+                }
+            }
+            Expr::Negate { operand, pos } => {
+                let ty = self.ty(operand)?;
+                if !ty.is_numeric() {
+                    fail!(
+                        "'-' at position {pos} applies to numbers, but {} at position {} is not a number",
+                        Described(operand, ty),
+                        operand.position()
+                    );
+                }
+                ty
+            }
             Expr::In {
                 operand,
                 items,
@@ -201,24 +249,23 @@ impl<'s, 'e> Checker<'s, 'e> {
             } => {
                 for (i, arg) in args.iter().enumerate() {
                     let ty = self.ty(arg)?;
-                    if ty != Ty::String {
+                    let wanted = parameter(*function, i);
+                    if ty != wanted {
                         let hint = if ty == Ty::Collection {
                             "; use any/all for collections"
                         } else {
                             ""
                         };
                         fail!(
-                            "argument {} of '{function}' at position {pos} must be a string, but {} at position {} is not{hint}",
+                            "argument {} of '{function}' at position {pos} must be {}, but {} at position {} is not{hint}",
                             i + 1,
+                            wanted.with_article(),
                             Described(arg, ty),
                             arg.position()
                         );
                     }
                 }
-                match function {
-                    Function::ToLower | Function::ToUpper => Ty::String,
-                    _ => Ty::Boolean,
-                }
+                result(*function)
             }
             Expr::Lambda {
                 kind,
@@ -241,14 +288,9 @@ impl<'s, 'e> Checker<'s, 'e> {
                         echo(outer)
                     );
                 }
-                if let Some((variable, body)) = predicate {
-                    if self.schema.property(variable).is_some() {
-                        fail!(
-                            "the lambda variable '{}' of '{kind}' on '{}' at position {pos} has the name of a property; choose another name",
-                            echo(variable),
-                            echo(collection)
-                        );
-                    }
+                // A variable named like a property shadows it: the parser
+                // made every use inside the predicate an `Expr::Variable`.
+                if let Some((_, body)) = predicate {
                     self.enclosing_lambda
                         .set(Some((*kind, collection.as_str(), *pos)));
                     let body_ty = self.ty(body);
@@ -323,14 +365,10 @@ impl<'s, 'e> Checker<'s, 'e> {
                 );
             }
         }
+        // Ordering comparisons with null are allowed, as ODataLib allows
+        // them: they are false for every item.
         if op.is_ordering() {
             for (side, ty) in [(left, l), (right, r)] {
-                if ty == Ty::Null {
-                    fail!(
-                        "null at position {} cannot be compared with '{op}'; only eq and ne apply to null",
-                        side.position()
-                    );
-                }
                 if ty == Ty::Boolean {
                     fail!(
                         "{} at position {} cannot be compared with '{op}' at position {op_pos}; booleans support only eq and ne",
@@ -382,7 +420,7 @@ impl<'s, 'e> Checker<'s, 'e> {
                         Described(side, ty)
                     );
                 }
-                Ty::DateTime if super::ast::DateTimeOffset::parse(text).is_some() => {
+                Ty::DateTime | Ty::Date if super::ast::DateTimeOffset::parse(text).is_some() => {
                     fail!(
                         "cannot compare {} with a string at position {pos}; write date-times without quotes, as in {}",
                         Described(side, ty),
@@ -392,11 +430,17 @@ impl<'s, 'e> Checker<'s, 'e> {
                 _ => {}
             }
         }
+        // A date literal is also the instant of its midnight UTC, so it
+        // compares with date-times; the result of `date(…)` does not.
+        let date_literal =
+            |side: &Expr, ty: Ty<'_>| ty == Ty::Date && matches!(side, Expr::Literal { .. });
         let fits = l == r
             || l == Ty::Null
             || r == Ty::Null
             || (l.is_numeric() && r.is_numeric())
-            || matches!((l, r), (Ty::Enum(a), Ty::Enum(b)) if a == b);
+            || matches!((l, r), (Ty::Enum(a), Ty::Enum(b)) if a == b)
+            || (l == Ty::DateTime && date_literal(right, r))
+            || (r == Ty::DateTime && date_literal(left, l));
         if fits {
             return Ok(());
         }
@@ -409,6 +453,40 @@ impl<'s, 'e> Checker<'s, 'e> {
             Described(left, l),
             Described(right, r)
         )
+    }
+}
+
+/// The type of argument `index` of `function`.
+fn parameter(function: Function, index: usize) -> Ty<'static> {
+    match function {
+        Function::Substring if index > 0 => Ty::Integer,
+        Function::Year
+        | Function::Month
+        | Function::Day
+        | Function::Hour
+        | Function::Minute
+        | Function::Second
+        | Function::Date
+        | Function::Time => Ty::DateTime,
+        _ => Ty::String,
+    }
+}
+
+/// The type `function` returns.
+fn result(function: Function) -> Ty<'static> {
+    match function {
+        Function::StartsWith | Function::EndsWith | Function::Contains => Ty::Boolean,
+        Function::Length
+        | Function::IndexOf
+        | Function::Year
+        | Function::Month
+        | Function::Day
+        | Function::Hour
+        | Function::Minute
+        | Function::Second => Ty::Integer,
+        Function::Date => Ty::Date,
+        Function::Time => Ty::TimeOfDay,
+        _ => Ty::String,
     }
 }
 
@@ -427,10 +505,12 @@ fn is_lambda_variable(expr: &Expr, name: &str) -> bool {
         Expr::And(operands) | Expr::Or(operands) => {
             operands.iter().any(|e| is_lambda_variable(e, name))
         }
-        Expr::Compare { left, right, .. } => {
+        Expr::Compare { left, right, .. } | Expr::Arithmetic { left, right, .. } => {
             is_lambda_variable(left, name) || is_lambda_variable(right, name)
         }
-        Expr::In { operand, .. } => is_lambda_variable(operand, name),
+        Expr::In { operand, .. } | Expr::Negate { operand, .. } => {
+            is_lambda_variable(operand, name)
+        }
         Expr::Call { args, .. } => args.iter().any(|e| is_lambda_variable(e, name)),
         _ => false,
     }

@@ -22,7 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
+use super::ast::{
+    ArithmeticOp, CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal, TimeOfDay,
+};
 use super::schema::{PropertyType, Schema};
 
 /// An item a query can be applied to: something with named JSON fields.
@@ -77,7 +79,13 @@ enum Val<'a> {
     Guid(Uuid),
     /// An enum member: its index among `members`.
     Member(usize, &'a [String]),
+    /// A stored enum value that is not a member of `members`: it orders
+    /// after every member, and among non-members by text.
+    NonMember(&'a str, &'a [String]),
     Collection(&'a [Value]),
+    /// A calendar date: days since 1970-01-01.
+    Date(i64),
+    Time(TimeOfDay),
 }
 
 /// Reads the JSON value of a property of type `ty`.
@@ -99,7 +107,7 @@ fn read<'a>(value: Option<&'a Value>, ty: &'a PropertyType) -> Val<'a> {
         (PropertyType::Enum(members), Value::String(s)) => {
             match members.iter().position(|m| m == s) {
                 Some(i) => Val::Member(i, members),
-                None => Val::String(Cow::Borrowed(s)),
+                None => Val::NonMember(s, members),
             }
         }
         (PropertyType::StringCollection, Value::Array(items)) => Val::Collection(items),
@@ -116,7 +124,36 @@ fn literal(value: &Literal) -> Val<'_> {
         Literal::String(s) => Val::String(Cow::Borrowed(s)),
         Literal::DateTime(dt) => Val::DateTime(*dt),
         Literal::Guid(g) => Val::Guid(*g),
+        Literal::TimeOfDay(t) => Val::Time(*t),
     }
+}
+
+/// Compares an integer with a double exactly (no rounding of the integer
+/// to the nearest double); `None` for NaN.
+fn cmp_integer_double(i: i64, d: f64) -> Option<Ordering> {
+    // 2^63, exactly representable.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if d.is_nan() {
+        return None;
+    }
+    if d >= LIMIT {
+        return Some(Ordering::Less);
+    }
+    if d < -LIMIT {
+        return Some(Ordering::Greater);
+    }
+    // In range: the integral part is an exact i64, the fraction exact too.
+    let whole = d.trunc();
+    let fraction = d - whole;
+    Some(
+        i.cmp(&(whole as i64))
+            .then_with(|| 0.0_f64.partial_cmp(&fraction).unwrap_or(Ordering::Equal)),
+    )
+}
+
+/// The instant of a date's midnight UTC, to compare with a date-time.
+fn date_instant(days: i64) -> (i64, u32) {
+    (days.saturating_mul(86_400), 0)
 }
 
 /// Orders two non-null values of comparable types; `None` when they cannot
@@ -124,26 +161,78 @@ fn literal(value: &Literal) -> Val<'_> {
 fn order(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
     match (a, b) {
         (Val::Integer(x), Val::Integer(y)) => Some(x.cmp(y)),
-        (Val::Integer(x), Val::Double(y)) => (*x as f64).partial_cmp(y),
-        (Val::Double(x), Val::Integer(y)) => x.partial_cmp(&(*y as f64)),
+        (Val::Integer(x), Val::Double(y)) => cmp_integer_double(*x, *y),
+        (Val::Double(x), Val::Integer(y)) => cmp_integer_double(*y, *x).map(Ordering::reverse),
         (Val::Double(x), Val::Double(y)) => x.partial_cmp(y),
         (Val::String(x), Val::String(y)) => Some(x.cmp(y)),
         (Val::Boolean(x), Val::Boolean(y)) => Some(x.cmp(y)),
         (Val::DateTime(x), Val::DateTime(y)) => Some(x.cmp(y)),
         (Val::DateTime(x), Val::String(s)) => DateTimeOffset::parse(s).map(|y| x.cmp(&y)),
         (Val::String(s), Val::DateTime(y)) => DateTimeOffset::parse(s).map(|x| x.cmp(y)),
+        (Val::Date(x), Val::Date(y)) => Some(x.cmp(y)),
+        (Val::Date(x), Val::DateTime(y)) => Some(date_instant(*x).cmp(&y.unix_timestamp())),
+        (Val::DateTime(x), Val::Date(y)) => Some(x.unix_timestamp().cmp(&date_instant(*y))),
+        (Val::Time(x), Val::Time(y)) => Some(x.cmp(y)),
         (Val::Guid(x), Val::Guid(y)) => Some(x.cmp(y)),
         (Val::Guid(x), Val::String(s)) => Uuid::try_parse(s).ok().map(|y| x.cmp(&y)),
         (Val::String(s), Val::Guid(y)) => Uuid::try_parse(s).ok().map(|x| x.cmp(y)),
-        (Val::Member(x, _), Val::Member(y, _)) => Some(x.cmp(y)),
-        (Val::Member(x, members), Val::String(s)) => {
-            members.iter().position(|m| m == s).map(|y| x.cmp(&y))
-        }
-        (Val::String(s), Val::Member(y, members)) => {
-            members.iter().position(|m| m == s).map(|x| x.cmp(y))
+        (Val::Member(..) | Val::NonMember(..), _) | (_, Val::Member(..) | Val::NonMember(..)) => {
+            Some(enum_order(a, b)?)
         }
         _ => None,
     }
+}
+
+/// Where an enum value stands: members by index, then non-members by
+/// text. A string literal (checked to be a member) is placed as the member
+/// it names.
+fn enum_key<'v>(value: &'v Val<'_>, members: &[String]) -> Option<(usize, &'v str)> {
+    match value {
+        Val::Member(i, _) => Some((*i, "")),
+        Val::NonMember(s, _) => Some((members.len(), s)),
+        Val::String(s) => Some(match members.iter().position(|m| m == s) {
+            Some(i) => (i, ""),
+            None => (members.len(), s),
+        }),
+        _ => None,
+    }
+}
+
+fn enum_order(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
+    let members = match (a, b) {
+        (Val::Member(_, m) | Val::NonMember(_, m), _)
+        | (_, Val::Member(_, m) | Val::NonMember(_, m)) => *m,
+        _ => return None,
+    };
+    Some(enum_key(a, members)?.cmp(&enum_key(b, members)?))
+}
+
+/// The total order `$orderby` sorts by: `null` first, then values by
+/// kind, then within a kind; numbers compare exactly across integers and
+/// doubles, enum members by declaration order and non-members after them
+/// by text.
+fn total_order(a: &Val<'_>, b: &Val<'_>) -> Ordering {
+    fn rank(v: &Val<'_>) -> u8 {
+        match v {
+            Val::Null => 0,
+            Val::Boolean(_) => 1,
+            Val::Integer(_) => 2,
+            Val::Double(d) if d.is_nan() => 3,
+            Val::Double(_) => 2,
+            Val::Member(..) | Val::NonMember(..) => 4,
+            Val::String(_) => 5,
+            Val::DateTime(_) | Val::Date(_) => 6,
+            Val::Time(_) => 7,
+            Val::Guid(_) => 8,
+            Val::Collection(_) => 9,
+        }
+    }
+    rank(a).cmp(&rank(b)).then_with(|| match rank(a) {
+        // NaN, collections: all alike.
+        3 | 9 => Ordering::Equal,
+        4 => enum_order(a, b).unwrap_or(Ordering::Equal),
+        _ => order(a, b).unwrap_or(Ordering::Equal),
+    })
 }
 
 /// `a op b` with OData's null rules: `null eq null`, and nothing else with
@@ -188,6 +277,117 @@ fn change_case(s: Cow<'_, str>, upper: bool) -> Cow<'_, str> {
         (false, _) => s,
         (true, true) => Cow::Owned(s.to_ascii_uppercase()),
         (true, false) => Cow::Owned(s.to_ascii_lowercase()),
+    }
+}
+
+/// `text[range]`, borrowed when `text` is.
+fn slice<'a>(text: Cow<'a, str>, range: std::ops::Range<usize>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[range]),
+        Cow::Owned(s) => Cow::Owned(s[range].to_owned()),
+    }
+}
+
+/// The byte offset of code point `n` of `s`, or its length.
+fn char_offset(s: &str, n: i64) -> usize {
+    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
+}
+
+/// A function applied to its non-null arguments (the unused slots are
+/// `Val::Null`); `Val::Null` when the arguments do not fit.
+fn call<'a>(function: Function, [a, b, c]: [Val<'a>; 3]) -> Val<'a> {
+    let date_time = |v: &Val<'_>| match v {
+        Val::DateTime(dt) => Some(*dt),
+        _ => None,
+    };
+    if let Some(dt) = date_time(&a) {
+        let (year, month, day) = dt.utc_date();
+        let time = dt.utc_time();
+        return match function {
+            Function::Year => Val::Integer(year),
+            Function::Month => Val::Integer(i64::from(month)),
+            Function::Day => Val::Integer(i64::from(day)),
+            Function::Hour => Val::Integer(i64::from(time.hour())),
+            Function::Minute => Val::Integer(i64::from(time.minute())),
+            Function::Second => Val::Integer(i64::from(time.second())),
+            Function::Date => Val::Date(dt.utc_days()),
+            Function::Time => Val::Time(time),
+            _ => Val::Null,
+        };
+    }
+    let Val::String(s) = a else {
+        return Val::Null;
+    };
+    match (function, b) {
+        (Function::ToLower, _) => Val::String(change_case(s, false)),
+        (Function::ToUpper, _) => Val::String(change_case(s, true)),
+        (Function::Length, _) => Val::Integer(i64::try_from(s.chars().count()).unwrap_or(i64::MAX)),
+        (Function::Trim, _) => {
+            let start = s.len() - s.trim_start_matches(char::is_whitespace).len();
+            let end = s.trim_end_matches(char::is_whitespace).len().max(start);
+            Val::String(slice(s, start..end))
+        }
+        (Function::StartsWith, Val::String(p)) => Val::Boolean(s.starts_with(&*p)),
+        (Function::EndsWith, Val::String(p)) => Val::Boolean(s.ends_with(&*p)),
+        (Function::Contains, Val::String(p)) => Val::Boolean(s.contains(&*p)),
+        (Function::IndexOf, Val::String(p)) => Val::Integer(s.find(&*p).map_or(-1, |at| {
+            i64::try_from(s[..at].chars().count()).unwrap_or(i64::MAX)
+        })),
+        (Function::Concat, Val::String(t)) => Val::String(if t.is_empty() {
+            s
+        } else {
+            Cow::Owned(format!("{s}{t}"))
+        }),
+        (Function::Substring, Val::Integer(start)) => {
+            let from = char_offset(&s, start);
+            let to = match c {
+                Val::Integer(length) => from + char_offset(&s[from..], length),
+                _ => s.len(),
+            };
+            Val::String(slice(s, from..to))
+        }
+        _ => Val::Null,
+    }
+}
+
+/// `a op b` on numbers: integers stay integers (`div` truncates toward
+/// zero, `mod` takes the dividend's sign), a double operand makes a double;
+/// division or `mod` by zero, integer overflow and a NaN result are null.
+fn arithmetic<'a>(op: ArithmeticOp, a: &Val<'_>, b: &Val<'_>) -> Val<'a> {
+    if let (Val::Integer(x), Val::Integer(y)) = (a, b) {
+        let (x, y) = (*x, *y);
+        let result = match op {
+            ArithmeticOp::Add => x.checked_add(y),
+            ArithmeticOp::Sub => x.checked_sub(y),
+            ArithmeticOp::Mul => x.checked_mul(y),
+            ArithmeticOp::Div => x.checked_div(y),
+            // `i64::MIN mod -1` is 0, not an overflow.
+            ArithmeticOp::Mod if y == -1 => Some(0),
+            ArithmeticOp::Mod => x.checked_rem(y),
+        };
+        return result.map_or(Val::Null, Val::Integer);
+    }
+    let double = |v: &Val<'_>| match v {
+        Val::Integer(i) => Some(*i as f64),
+        Val::Double(d) => Some(*d),
+        _ => None,
+    };
+    let (Some(x), Some(y)) = (double(a), double(b)) else {
+        return Val::Null;
+    };
+    let result = match op {
+        ArithmeticOp::Add => x + y,
+        ArithmeticOp::Sub => x - y,
+        ArithmeticOp::Mul => x * y,
+        ArithmeticOp::Div | ArithmeticOp::Mod if y == 0.0 => return Val::Null,
+        ArithmeticOp::Div => x / y,
+        ArithmeticOp::Mod => x % y,
+    };
+    if result.is_nan() {
+        Val::Null
+    } else {
+        Val::Double(result)
     }
 }
 
@@ -282,23 +482,29 @@ impl<'a, R: Record + ?Sized> Evaluator<'a, R> {
                     .any(|item| compare(CompareOp::Eq, &v, &self.value(item, vars)));
                 Val::Boolean(found)
             }
+            Expr::Arithmetic {
+                op, left, right, ..
+            } => {
+                let l = self.value(left, vars);
+                let r = self.value(right, vars);
+                arithmetic(*op, &l, &r)
+            }
+            Expr::Negate { operand, .. } => match self.value(operand, vars) {
+                Val::Integer(i) => i.checked_neg().map_or(Val::Null, Val::Integer),
+                Val::Double(d) => Val::Double(-d),
+                _ => Val::Null,
+            },
             Expr::Call { function, args, .. } => {
-                // Every function takes one or two strings: no list needed.
-                let mut strings: [Option<Cow<'a, str>>; 2] = [None, None];
-                for (slot, arg) in strings.iter_mut().zip(args) {
+                // At most three arguments: no list needed. A null argument
+                // makes the result null.
+                let mut values = [Val::Null, Val::Null, Val::Null];
+                for (slot, arg) in values.iter_mut().zip(args) {
                     match self.value(arg, vars) {
-                        Val::String(s) => *slot = Some(s),
-                        _ => return Val::Null,
+                        Val::Null => return Val::Null,
+                        value => *slot = value,
                     }
                 }
-                match (function, strings) {
-                    (Function::ToLower, [Some(s), None]) => Val::String(change_case(s, false)),
-                    (Function::ToUpper, [Some(s), None]) => Val::String(change_case(s, true)),
-                    (Function::StartsWith, [Some(s), Some(p)]) => Val::Boolean(s.starts_with(&*p)),
-                    (Function::EndsWith, [Some(s), Some(p)]) => Val::Boolean(s.ends_with(&*p)),
-                    (Function::Contains, [Some(s), Some(p)]) => Val::Boolean(s.contains(&*p)),
-                    _ => Val::Null,
-                }
+                call(*function, values)
             }
             Expr::Lambda {
                 kind,
@@ -350,7 +556,8 @@ impl Expr {
     }
 }
 
-/// Compares two items by one sortable property, nulls first.
+/// Compares two items by one property in the total order of
+/// [`total_order`]: nulls first.
 pub(crate) fn compare_by<R: Record + ?Sized>(
     schema: &Schema,
     property: &str,
@@ -362,12 +569,7 @@ pub(crate) fn compare_by<R: Record + ?Sized>(
     };
     let x = read(a.field(property), def.ty());
     let y = read(b.field(property), def.ty());
-    match (&x, &y) {
-        (Val::Null, Val::Null) => Ordering::Equal,
-        (Val::Null, _) => Ordering::Less,
-        (_, Val::Null) => Ordering::Greater,
-        _ => order(&x, &y).unwrap_or(Ordering::Equal),
-    }
+    total_order(&x, &y)
 }
 
 #[cfg(test)]
@@ -389,7 +591,10 @@ mod tests {
         1 + match expr {
             Expr::Not { operand, .. } => nodes(operand),
             Expr::And(operands) | Expr::Or(operands) => operands.iter().map(nodes).sum(),
-            Expr::Compare { left, right, .. } => nodes(left) + nodes(right),
+            Expr::Compare { left, right, .. } | Expr::Arithmetic { left, right, .. } => {
+                nodes(left) + nodes(right)
+            }
+            Expr::Negate { operand, .. } => nodes(operand),
             Expr::In { operand, items, .. } => {
                 nodes(operand) + items.iter().map(nodes).sum::<usize>()
             }

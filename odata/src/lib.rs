@@ -162,8 +162,13 @@ mod eval;
 mod parse;
 mod query;
 mod schema;
+#[cfg(feature = "sql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sql")))]
+pub mod sql;
 
-pub use self::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
+pub use self::ast::{
+    ArithmeticOp, CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal, TimeOfDay,
+};
 pub use self::eval::Record;
 pub use self::query::{parse_filter, FromState, ODataQuery, ODataSchema, OrderBy, Page};
 pub use self::schema::{

@@ -2,15 +2,19 @@
 //! precedence climbing for the binary operators.
 //!
 //! Precedence, tightest first, as in OData 4.01 URL conventions §5.1.1.16:
-//! `in`; `not`; `gt ge lt le`; `eq ne`; `and`; `or`. So `not a eq b` is
-//! `(not a) eq b`, which the checker rejects unless `a` is a boolean.
+//! `in`; `not` and negation `-`; `mul div mod`; `add sub`; `gt ge lt le`;
+//! `eq ne`; `and`; `or`. So `not a eq b` is `(not a) eq b`, which the
+//! checker rejects unless `a` is a boolean, and `a add b mul c eq d` is
+//! `(a add (b mul c)) eq d`.
 //!
 //! Positions are counted in characters, not bytes, from the start of the
 //! option's (percent-decoded) value.
 
 use uuid::Uuid;
 
-use super::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
+use super::ast::{
+    ArithmeticOp, CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal, TimeOfDay,
+};
 use defender_errors::echo;
 
 /// A syntax or type error in `$filter`: the text after `$filter: `.
@@ -26,9 +30,9 @@ macro_rules! fail {
 }
 
 /// Every keyword of the filter syntax, for "did you mean" hints.
-const KEYWORDS: [&str; 16] = [
+const KEYWORDS: [&str; 21] = [
     "eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "in", "true", "false", "null", "any",
-    "all", "has",
+    "all", "has", "add", "sub", "mul", "div", "mod",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +44,8 @@ enum Tok<'a> {
     Comma,
     Colon,
     Slash,
+    /// A `-` that does not start a number: negation.
+    Minus,
     End,
 }
 
@@ -123,13 +129,14 @@ impl<'a> Lexer<'a> {
                 let guid = Uuid::parse_str(text).expect("the lexer matched the GUID pattern");
                 (Tok::Literal(Literal::Guid(guid)), 36)
             }
-            b'0'..=b'9' | b'-'
+            b'0'..=b'9' | b'-' | b'+'
                 if rest
-                    .get(usize::from(first == b'-'))
+                    .get(usize::from(!first.is_ascii_digit()))
                     .is_some_and(u8::is_ascii_digit) =>
             {
                 self.number(pos)?
             }
+            b'-' => (Tok::Minus, 1),
             _ if is_ident_start(first) => {
                 let len = rest.iter().take_while(|&&b| is_ident_char(b)).count();
                 (Tok::Ident(&self.src[start..start + len]), len)
@@ -195,7 +202,25 @@ impl<'a> Lexer<'a> {
                 ),
             };
         }
-        let mut len = usize::from(rest[0] == b'-');
+        let looks_like_time = rest.len() > 3
+            && rest[..2].iter().all(u8::is_ascii_digit)
+            && rest[2] == b':'
+            && rest[3].is_ascii_digit();
+        if looks_like_time {
+            let len = rest
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.'))
+                .count();
+            let text = &self.src[self.at..self.at + len];
+            return match TimeOfDay::parse(text) {
+                Some(time) => Ok((Tok::Literal(Literal::TimeOfDay(time)), len)),
+                None => fail!(
+                    "invalid time-of-day literal '{}' at position {pos}; expected hh:mm, hh:mm:ss or hh:mm:ss.fffffff (at most 7 fractional digits)",
+                    echo(text)
+                ),
+            };
+        }
+        let mut len = usize::from(matches!(rest[0], b'-' | b'+'));
         let digits = |from: usize| {
             rest[from..]
                 .iter()
@@ -296,6 +321,8 @@ fn binary_precedence(token: &Token<'_>) -> Option<u8> {
         Tok::Ident("and") => Some(2),
         Tok::Ident("eq" | "ne") => Some(3),
         Tok::Ident("gt" | "ge" | "lt" | "le") => Some(4),
+        Tok::Ident("add" | "sub") => Some(5),
+        Tok::Ident("mul" | "div" | "mod") => Some(6),
         _ => None,
     }
 }
@@ -366,15 +393,16 @@ impl<'a> Parser<'a> {
     /// Precedence climbing over the binary operators.
     fn expr(&mut self, min_precedence: u8) -> Result<Expr> {
         let mut left = self.unary()?;
-        // A chain of comparisons (`a eq b eq c`) nests to the left; each
-        // link counts as a level so the tree's depth stays bounded.
+        // A chain of comparisons or arithmetic (`a eq b eq c`, `a add b
+        // add c`) nests to the left; each link counts as a level so the
+        // tree's depth stays bounded.
         let mut chained = 0;
         while let Some(precedence) = binary_precedence(&self.current) {
             if precedence < min_precedence {
                 break;
             }
             let op = self.bump()?;
-            if precedence > 2 && matches!(left, Expr::Compare { .. }) {
+            if precedence > 2 && matches!(left, Expr::Compare { .. } | Expr::Arithmetic { .. }) {
                 self.enter(op.pos)?;
                 chained += 1;
             }
@@ -382,11 +410,19 @@ impl<'a> Parser<'a> {
             left = match op.tok {
                 Tok::Ident("and") => join(left, right, true),
                 Tok::Ident("or") => join(left, right, false),
-                Tok::Ident(word) => Expr::Compare {
-                    op: CompareOp::from_keyword(word).expect("a comparison keyword"),
-                    left: Box::new(left),
-                    right: Box::new(right),
-                    pos: op.pos,
+                Tok::Ident(word) => match ArithmeticOp::from_keyword(word) {
+                    Some(arithmetic) => Expr::Arithmetic {
+                        op: arithmetic,
+                        left: Box::new(left),
+                        right: Box::new(right),
+                        pos: op.pos,
+                    },
+                    None => Expr::Compare {
+                        op: CompareOp::from_keyword(word).expect("a comparison keyword"),
+                        left: Box::new(left),
+                        right: Box::new(right),
+                        pos: op.pos,
+                    },
                 },
                 _ => unreachable!("binary_precedence accepts only keywords"),
             };
@@ -404,6 +440,16 @@ impl<'a> Parser<'a> {
             return Ok(Expr::Not {
                 operand: Box::new(operand),
                 pos: not.pos,
+            });
+        }
+        if self.current.tok == Tok::Minus {
+            let minus = self.bump()?;
+            self.enter(minus.pos)?;
+            let operand = self.unary()?;
+            self.leave();
+            return Ok(Expr::Negate {
+                operand: Box::new(operand),
+                pos: minus.pos,
             });
         }
         let mut operand = self.primary()?;
@@ -546,10 +592,13 @@ impl<'a> Parser<'a> {
                     name.pos
                 );
             }
+            let names: Vec<&str> = Function::ALL.iter().map(|f| f.as_str()).collect();
+            let (last, rest) = names.split_last().expect("there are functions");
             fail!(
-                "unknown function '{}' at position {}; the supported functions are startswith, endswith, contains, tolower and toupper",
+                "unknown function '{}' at position {}; the supported functions are {} and {last}",
                 echo(word),
-                name.pos
+                name.pos,
+                rest.join(", ")
             );
         };
         let open = self.bump()?;
@@ -574,12 +623,16 @@ impl<'a> Parser<'a> {
         }
         self.bump()?;
         self.leave();
-        if args.len() != function.arity() {
-            let plural = if function.arity() == 1 { "" } else { "s" };
+        let (min, max) = (function.min_args(), function.max_args());
+        if !(min..=max).contains(&args.len()) {
+            let takes = match (min, max) {
+                (1, 1) => "1 argument".to_owned(),
+                _ if min == max => format!("{min} arguments"),
+                _ => format!("{min} or {max} arguments"),
+            };
             fail!(
-                "function '{function}' at position {} takes {} argument{plural}, not {}",
+                "function '{function}' at position {} takes {takes}, not {}",
                 name.pos,
-                function.arity(),
                 args.len()
             );
         }

@@ -448,6 +448,51 @@ impl<M> ODataQuery<M> {
         self.count
     }
 
+    /// The keys items are sorted by: the `$orderby` keys, then the
+    /// schema's [`key`](Schema::key) ascending unless `$orderby` names it.
+    /// Empty when there is neither. A backend that sorts (a SQL `ORDER
+    /// BY`) sorts by these to give the same order as [`apply`](Self::apply).
+    pub fn sort_keys(&self) -> Vec<OrderBy> {
+        let mut keys = self.order_by.clone();
+        if let Some(key) = self.schema.key() {
+            if !keys.iter().any(|k| k.property == key) {
+                keys.push(OrderBy::asc(key));
+            }
+        }
+        keys
+    }
+
+    /// How `a` and `b` compare in the order of [`sort_keys`](Self::sort_keys),
+    /// the order [`apply`](Self::apply) and [`page`](Self::page) sort by: a
+    /// total order. Per key, `null` is the smallest value (first ascending,
+    /// last descending); numbers compare exactly, integers with doubles
+    /// too; enum members follow their declaration order and a stored value
+    /// that is not a member comes after every member, ordered by text;
+    /// strings compare by code point; date-times as instants. Values that do
+    /// not fit the property's type read as `null`.
+    pub fn compare<R: Record + ?Sized>(&self, a: &R, b: &R) -> std::cmp::Ordering {
+        let keys = self
+            .order_by
+            .iter()
+            .map(|k| (k.property.as_str(), k.descending));
+        let final_key = self
+            .schema
+            .key()
+            .filter(|key| !self.order_by.iter().any(|k| k.property == *key))
+            .map(|key| (key, false));
+        keys.chain(final_key)
+            .map(|(property, descending)| {
+                let o = compare_by(&self.schema, property, a, b);
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }
+
     /// Whether `item` satisfies the `$filter` (every item does without one).
     pub fn matches<R: Record + ?Sized>(&self, item: &R) -> bool {
         self.filter
@@ -459,7 +504,9 @@ impl<M> ODataQuery<M> {
     ///
     /// Without `$top`, at most the schema's [`max_top`](Schema::max_top)
     /// items are returned, as a Defender list API pages its results. The
-    /// sort is stable and puts nulls first in ascending order.
+    /// order is [`compare`](Self::compare)'s; the sort is stable, so items
+    /// that tie on every key (there is no schema key) keep their input
+    /// order.
     pub fn apply<'a, R, I>(&self, items: I) -> Vec<&'a R>
     where
         R: Record + ?Sized + 'a,
@@ -471,21 +518,8 @@ impl<M> ODataQuery<M> {
     }
 
     fn order_skip_top<R: Record + ?Sized>(&self, items: &mut Vec<&R>) {
-        if !self.order_by.is_empty() {
-            items.sort_by(|a, b| {
-                self.order_by
-                    .iter()
-                    .map(|key| {
-                        let o = compare_by(&self.schema, &key.property, *a, *b);
-                        if key.descending {
-                            o.reverse()
-                        } else {
-                            o
-                        }
-                    })
-                    .find(|o| o.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
+        if !self.order_by.is_empty() || self.schema.key().is_some() {
+            items.sort_by(|a, b| self.compare(*a, *b));
         }
         let skip = usize::try_from(self.skip.unwrap_or(0)).unwrap_or(usize::MAX);
         items.drain(..skip.min(items.len()));

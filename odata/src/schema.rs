@@ -198,6 +198,7 @@ struct Inner {
     properties: Vec<Property>,
     index: HashMap<Box<str>, usize>,
     expandable: Vec<Box<str>>,
+    key: Option<Box<str>>,
     max_top: u64,
     max_filter_depth: usize,
     max_filter_length: usize,
@@ -209,6 +210,7 @@ impl Schema {
         SchemaBuilder {
             properties: Vec::new(),
             expandable: Vec::new(),
+            key: None,
             max_top: DEFAULT_MAX_TOP,
             max_filter_depth: DEFAULT_MAX_FILTER_DEPTH,
             max_filter_length: DEFAULT_MAX_FILTER_LENGTH,
@@ -236,6 +238,12 @@ impl Schema {
     /// Whether `$expand` may name `relation`.
     pub fn is_expandable(&self, relation: &str) -> bool {
         self.inner.expandable.iter().any(|r| &**r == relation)
+    }
+
+    /// The key property, if one was declared with [`SchemaBuilder::key`]:
+    /// the final sort key that makes every order total and pages stable.
+    pub fn key(&self) -> Option<&str> {
+        self.inner.key.as_deref()
     }
 
     /// The largest `$top` accepted.
@@ -272,6 +280,7 @@ impl fmt::Debug for Schema {
         f.debug_struct("Schema")
             .field("properties", &self.inner.properties)
             .field("expandable", &self.inner.expandable)
+            .field("key", &self.inner.key)
             .field("max_top", &self.inner.max_top)
             .field("max_filter_depth", &self.inner.max_filter_depth)
             .field("max_filter_length", &self.inner.max_filter_length)
@@ -285,6 +294,7 @@ impl fmt::Debug for Schema {
 pub struct SchemaBuilder {
     properties: Vec<Property>,
     expandable: Vec<Box<str>>,
+    key: Option<Box<str>>,
     max_top: u64,
     max_filter_depth: usize,
     max_filter_length: usize,
@@ -310,6 +320,21 @@ impl SchemaBuilder {
     /// Adds a relation that `$expand` may name.
     pub fn expandable(mut self, relation: impl Into<String>) -> Self {
         self.expandable.push(relation.into().into_boxed_str());
+        self
+    }
+
+    /// Declares `property` the key: unique and never null in the data, as
+    /// an `id` is. Every order then ends with it, ascending: after the
+    /// `$orderby` keys (unless `$orderby` names it), and alone when there
+    /// is no `$orderby`, so items that tie on every `$orderby` key keep the
+    /// same relative order on every page and on every backend. Without a
+    /// key (the default), items that tie keep their input order and
+    /// without `$orderby` nothing is sorted.
+    ///
+    /// The key need not be sortable through `$orderby`. `build` panics if
+    /// it is not a declared property or is a collection.
+    pub fn key(mut self, property: impl Into<String>) -> Self {
+        self.key = Some(property.into().into_boxed_str());
         self
     }
 
@@ -341,8 +366,9 @@ impl SchemaBuilder {
     /// On a configuration mistake, which is a bug in the server rather than
     /// in a request: two properties or relations with the same name, a
     /// property name that is not an identifier (letters, digits and `_`, not
-    /// starting with a digit), an enumeration without members, or a sortable
-    /// collection.
+    /// starting with a digit), an enumeration without members, a sortable
+    /// collection, or a [`key`](Self::key) that is not a declared property
+    /// or is a collection.
     pub fn build(self) -> Schema {
         let mut index = HashMap::with_capacity(self.properties.len());
         for (i, property) in self.properties.iter().enumerate() {
@@ -367,6 +393,17 @@ impl SchemaBuilder {
                 property.name
             );
         }
+        if let Some(key) = &self.key {
+            let property = index.get(key).map(|&i| &self.properties[i]);
+            assert!(
+                property.is_some(),
+                "OData key {key:?} is not a declared property"
+            );
+            assert!(
+                !property.is_some_and(|p| p.ty.is_collection()),
+                "OData key {key:?} is a collection"
+            );
+        }
         for (i, relation) in self.expandable.iter().enumerate() {
             assert!(
                 !self.expandable[..i].contains(relation),
@@ -378,6 +415,7 @@ impl SchemaBuilder {
                 properties: self.properties,
                 index,
                 expandable: self.expandable,
+                key: self.key,
                 max_top: self.max_top,
                 max_filter_depth: self.max_filter_depth,
                 max_filter_length: self.max_filter_length,
