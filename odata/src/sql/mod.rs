@@ -187,7 +187,8 @@ impl SqlQuery {
     }
 
     /// The `ORDER BY` keys: those of `$orderby`, then the key column
-    /// (ascending) unless `$orderby` already ends with it.
+    /// (ascending) unless `$orderby` names it, as
+    /// [`ODataQuery::sort_keys`] orders in memory.
     pub fn order_by(&self) -> &[OrderKey] {
         &self.order_by
     }
@@ -265,8 +266,12 @@ impl<M> ODataQuery<M> {
             .filter()
             .map(|filter| translator.filter(filter))
             .transpose()?;
+        let mut keys = self.sort_keys();
+        if !keys.iter().any(|k| k.property == storage.key) {
+            keys.push(crate::OrderBy::asc(storage.key.clone()));
+        }
         let mut order_by = Vec::new();
-        for key in self.order_by() {
+        for key in &keys {
             let (order, nulls) = Translator::order(key.descending);
             for expr in translator.order_keys(&key.property)? {
                 order_by.push(OrderKey {
@@ -275,18 +280,6 @@ impl<M> ODataQuery<M> {
                     nulls,
                 });
             }
-        }
-        let ends_with_key = self
-            .order_by()
-            .last()
-            .is_some_and(|k| k.property == storage.key && !k.descending);
-        if !ends_with_key {
-            let key_column = storage.columns[&storage.key].name().to_owned();
-            order_by.push(OrderKey {
-                expr: translator.column_ref(&key_column),
-                order: Order::Asc,
-                nulls: NullOrdering::First,
-            });
         }
         let names: Vec<&str> = if self.select().is_empty() {
             self.schema()
@@ -392,6 +385,19 @@ fn format_micros(seconds: i64, micros: u32) -> String {
         secs / 3600,
         secs / 60 % 60,
         secs % 60
+    )
+}
+
+/// A time of day as SQLite's `substr` of a stored date-time gives it and
+/// as bound: `HH:MM:SS.ffffff`.
+fn format_time(micros: u64) -> String {
+    let seconds = micros / 1_000_000;
+    format!(
+        "{:02}:{:02}:{:02}.{:06}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        micros % 1_000_000
     )
 }
 

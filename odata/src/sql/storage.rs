@@ -204,7 +204,9 @@ impl SqlSchemaBuilder {
     }
 
     /// The key property: unique and never null; its column is the last
-    /// `ORDER BY` key and the column child tables refer to.
+    /// `ORDER BY` key and the column child tables refer to. Defaults to
+    /// the schema's [`key`](crate::SchemaBuilder::key), which should be the
+    /// same property so that memory and SQL sort ties alike.
     pub fn key(mut self, property: impl Into<String>) -> Self {
         self.key = Some(property.into());
         self
@@ -217,8 +219,8 @@ impl SqlSchemaBuilder {
     /// On a configuration mistake, a bug in the server rather than in a
     /// request: a column for a property the schema lacks, a collection
     /// property without collection storage (or a scalar with it), an
-    /// empty identifier, or no key (or a key that is not a scalar
-    /// property).
+    /// empty identifier, or no key (neither here nor in the schema) or a
+    /// key that is not a scalar property.
     pub fn build(self) -> SqlSchema {
         let SqlSchemaBuilder {
             schema,
@@ -272,7 +274,9 @@ impl SqlSchemaBuilder {
                 property.name()
             );
         }
-        let key = key.expect("SQL storage needs a key property: SqlSchemaBuilder::key");
+        let key = key
+            .or_else(|| schema.key().map(str::to_owned))
+            .expect("SQL storage needs a key property: Schema's key or SqlSchemaBuilder::key");
         assert!(
             matches!(
                 columns.get(&key).map(|c| &c.kind),

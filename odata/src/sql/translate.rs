@@ -21,7 +21,7 @@ use defender_errors::{echo, ApiError};
 
 use super::storage::{ColumnKind, SqlSchema};
 use super::Backend;
-use crate::ast::{CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
+use crate::ast::{ArithmeticOp, CompareOp, DateTimeOffset, Expr, Function, LambdaKind, Literal};
 use crate::schema::PropertyType;
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -41,6 +41,10 @@ enum Kind<'s> {
     Double,
     String,
     DateTime,
+    /// A calendar date (`date(…)`).
+    Date,
+    /// A time of day (`time(…)`).
+    Time,
     Guid,
     /// An enum stored as text (`false`) or as the member's index (`true`).
     Enum(&'s [String], bool),
@@ -175,7 +179,9 @@ impl<'s> Translator<'s> {
                 predicate,
                 ..
             } => self.lambda(*kind, collection, predicate.as_ref(), exact),
-            Expr::Literal { .. } => unreachable!("constants are folded"),
+            Expr::Literal { .. } | Expr::Arithmetic { .. } | Expr::Negate { .. } => {
+                unreachable!("checked: not a boolean, or a folded constant")
+            }
         }
     }
 
@@ -193,6 +199,17 @@ impl<'s> Translator<'s> {
                 Ok(scope.member.clone())
             }
             Expr::Call { function, args, .. } => self.call(*function, args),
+            Expr::Arithmetic {
+                op, left, right, ..
+            } => {
+                let l = self.value(left)?;
+                let r = self.value(right)?;
+                self.arithmetic(*op, l, r)
+            }
+            Expr::Negate { operand, .. } => {
+                let v = self.value(operand)?;
+                self.negate(v)
+            }
             Expr::Not { .. }
             | Expr::And(_)
             | Expr::Or(_)
@@ -224,6 +241,11 @@ impl<'s> Translator<'s> {
                 Kind::Guid,
                 false,
             ),
+            Literal::TimeOfDay(t) => (
+                self.time_value(super::format_time(t.nanos_since_midnight() / 1000)),
+                Kind::Time,
+                false,
+            ),
         };
         Typed {
             sql,
@@ -239,6 +261,20 @@ impl<'s> Translator<'s> {
         match self.backend {
             Backend::Sqlite => SExpr::val(text),
             Backend::Postgres => SExpr::val(text).cast_as("timestamptz"),
+        }
+    }
+
+    fn time_value(&self, text: String) -> SExpr {
+        match self.backend {
+            Backend::Sqlite => SExpr::val(text),
+            Backend::Postgres => SExpr::val(text).cast_as("time"),
+        }
+    }
+
+    fn date_value(&self, text: String) -> SExpr {
+        match self.backend {
+            Backend::Sqlite => SExpr::val(text),
+            Backend::Postgres => SExpr::val(text).cast_as("date"),
         }
     }
 
@@ -358,6 +394,145 @@ impl<'s> Translator<'s> {
                     ascii: false,
                     what: None,
                 })
+            }
+            Function::Length | Function::IndexOf => {
+                let sql = match (function, self.backend) {
+                    (Function::Length, Backend::Sqlite) => {
+                        Func::cust("length").arg(values[0].sql.clone()).into()
+                    }
+                    (Function::Length, Backend::Postgres) => {
+                        Func::cust("char_length").arg(values[0].sql.clone()).into()
+                    }
+                    (_, backend) => {
+                        let name = if backend == Backend::Sqlite {
+                            "instr"
+                        } else {
+                            "strpos"
+                        };
+                        SExpr::from(
+                            Func::cust(name)
+                                .arg(values[0].sql.clone())
+                                .arg(values[1].sql.clone()),
+                        )
+                        .sub(1)
+                    }
+                };
+                let sql = self.as_bigint(sql);
+                Ok(self.derived(sql, Kind::Integer, nullable, false))
+            }
+            Function::Concat => {
+                let ascii = values.iter().all(|v| v.ascii);
+                let sql = self.custom(
+                    "(? || ?)",
+                    vec![values[0].sql.clone(), values[1].sql.clone()],
+                );
+                Ok(self.derived(sql, Kind::String, nullable, ascii))
+            }
+            Function::Trim => {
+                let ascii = values[0].ascii;
+                let name = if self.backend == Backend::Sqlite {
+                    "trim"
+                } else {
+                    "btrim"
+                };
+                let sql = Func::cust(name)
+                    .arg(values[0].sql.clone())
+                    .arg(SExpr::val(whitespace()))
+                    .into();
+                Ok(self.derived(sql, Kind::String, nullable, ascii))
+            }
+            Function::Substring => {
+                let ascii = values[0].ascii;
+                // 0-based, negative as 0; clamped so `+ 1` cannot overflow
+                // (no text is a billion characters long).
+                let clamp = |v: SExpr| -> SExpr {
+                    self.custom(
+                        "(CASE WHEN ? < 0 THEN 0 WHEN ? > 1000000000 THEN 1000000000 ELSE ? END)",
+                        vec![v.clone(), v.clone(), v],
+                    )
+                };
+                let start = clamp(values[1].sql.clone()).add(1);
+                let (start, length) = match self.backend {
+                    Backend::Sqlite => (start, values.get(2).map(|v| clamp(v.sql.clone()))),
+                    Backend::Postgres => (
+                        start.cast_as("integer"),
+                        values
+                            .get(2)
+                            .map(|v| clamp(v.sql.clone()).cast_as("integer")),
+                    ),
+                };
+                let mut call = Func::cust("substr").arg(values[0].sql.clone()).arg(start);
+                if let Some(length) = length {
+                    call = call.arg(length);
+                }
+                Ok(self.derived(call.into(), Kind::String, nullable, ascii))
+            }
+            Function::Year
+            | Function::Month
+            | Function::Day
+            | Function::Hour
+            | Function::Minute
+            | Function::Second => {
+                let v = values[0].sql.clone();
+                let sql = match self.backend {
+                    Backend::Sqlite => {
+                        let (from, len) = match function {
+                            Function::Year => (1, 4),
+                            Function::Month => (6, 2),
+                            Function::Day => (9, 2),
+                            Function::Hour => (12, 2),
+                            Function::Minute => (15, 2),
+                            _ => (18, 2),
+                        };
+                        Func::cust("substr")
+                            .arg(v)
+                            .arg(SExpr::cust(from.to_string()))
+                            .arg(SExpr::cust(len.to_string()))
+                            .into()
+                    }
+                    Backend::Postgres => {
+                        let template = match function {
+                            Function::Year => "EXTRACT(YEAR FROM (? AT TIME ZONE 'UTC'))",
+                            Function::Month => "EXTRACT(MONTH FROM (? AT TIME ZONE 'UTC'))",
+                            Function::Day => "EXTRACT(DAY FROM (? AT TIME ZONE 'UTC'))",
+                            Function::Hour => "EXTRACT(HOUR FROM (? AT TIME ZONE 'UTC'))",
+                            Function::Minute => "EXTRACT(MINUTE FROM (? AT TIME ZONE 'UTC'))",
+                            _ => "floor(EXTRACT(SECOND FROM (? AT TIME ZONE 'UTC')))",
+                        };
+                        self.custom(template, vec![v])
+                    }
+                };
+                Ok(self.derived(self.as_bigint(sql), Kind::Integer, nullable, false))
+            }
+            Function::Date | Function::Time => {
+                let v = values[0].sql.clone();
+                let (sql, kind) = match (function, self.backend) {
+                    (Function::Date, Backend::Sqlite) => (
+                        Func::cust("substr")
+                            .arg(v)
+                            .arg(SExpr::cust("1"))
+                            .arg(SExpr::cust("10"))
+                            .into(),
+                        Kind::Date,
+                    ),
+                    (_, Backend::Sqlite) => (
+                        Func::cust("substr")
+                            .arg(v)
+                            .arg(SExpr::cust("12"))
+                            .arg(SExpr::cust("15"))
+                            .into(),
+                        Kind::Time,
+                    ),
+                    (Function::Date, _) => (
+                        self.custom("CAST((? AT TIME ZONE 'UTC') AS date)", vec![v]),
+                        Kind::Date,
+                    ),
+                    _ => (
+                        self.custom("CAST((? AT TIME ZONE 'UTC') AS time)", vec![v]),
+                        Kind::Time,
+                    ),
+                };
+                Ok(self.derived(sql, kind, nullable, false))
             }
             #[allow(unreachable_patterns)]
             other => Err(refuse(format_args!(
@@ -578,6 +753,34 @@ impl<'s> Translator<'s> {
                 };
                 self.compare_values(op, l, self.plain(sql, Kind::DateTime), exact)
             }
+            (Literal::DateTime(dt), Kind::Date) => {
+                // Checked: a date literal, midnight UTC.
+                let days = dt.unix_timestamp().0.div_euclid(86_400);
+                let text = super::format_micros(days * 86_400, 0)[..10].to_owned();
+                let r = self.plain(self.date_value(text), Kind::Date);
+                self.compare_values(op, l, r, exact)
+            }
+            (Literal::TimeOfDay(t), Kind::Time) => {
+                let nanos = t.nanos_since_midnight();
+                if nanos % 1000 == 0 {
+                    let r = self.literal(lit);
+                    return self.compare_values(op, l, r, exact);
+                }
+                let floor = nanos / 1000;
+                let (op, micros) = match op {
+                    CompareOp::Eq | CompareOp::Ne => return Ok(one_sided(&l, true)),
+                    CompareOp::Lt | CompareOp::Le => (CompareOp::Le, floor),
+                    CompareOp::Gt | CompareOp::Ge => {
+                        if floor + 1 == 86_400_000_000 {
+                            // Above every time of day.
+                            return Ok(one_sided(&l, true));
+                        }
+                        (CompareOp::Ge, floor + 1)
+                    }
+                };
+                let r = self.plain(self.time_value(super::format_time(micros)), Kind::Time);
+                self.compare_values(op, l, r, exact)
+            }
             (Literal::String(s), Kind::Enum(members, as_index)) => {
                 let index = members
                     .iter()
@@ -623,6 +826,114 @@ impl<'s> Translator<'s> {
                 self.compare_values(op, l, r, exact)
             }
         }
+    }
+
+    /// A computed value.
+    fn derived(&self, sql: SExpr, kind: Kind<'s>, nullable: bool, ascii: bool) -> Typed<'s> {
+        Typed {
+            sql,
+            kind,
+            nullable,
+            ascii,
+            what: None,
+        }
+    }
+
+    /// `CAST(expr AS INTEGER)` on SQLite, `bigint` on PostgreSQL.
+    fn as_bigint(&self, sql: SExpr) -> SExpr {
+        match self.backend {
+            Backend::Sqlite => sql.cast_as("INTEGER"),
+            Backend::Postgres => sql.cast_as("bigint"),
+        }
+    }
+
+    /// `l op r`: integers stay integers (`div` truncating toward zero,
+    /// `mod` with the dividend's sign), a double operand makes a double;
+    /// division by zero and integer overflow give `NULL`.
+    fn arithmetic(&self, op: ArithmeticOp, l: Typed<'s>, r: Typed<'s>) -> Result<Typed<'s>> {
+        let nullable = true;
+        let integers = l.kind == Kind::Integer && r.kind == Kind::Integer;
+        if matches!(l.kind, Kind::Null) || matches!(r.kind, Kind::Null) {
+            return Ok(self.derived(SExpr::cust("NULL"), Kind::Null, true, false));
+        }
+        let (a, b) = (l.sql, r.sql);
+        if integers {
+            let sql = match self.backend {
+                Backend::Sqlite => {
+                    // SQLite turns an overflowing integer operation into a
+                    // REAL: keep only integer results.
+                    let raw = match op {
+                        ArithmeticOp::Add => a.add(b),
+                        ArithmeticOp::Sub => a.sub(b),
+                        ArithmeticOp::Mul => a.mul(b),
+                        ArithmeticOp::Div => a.div(b),
+                        ArithmeticOp::Mod => a.modulo(b),
+                    };
+                    self.custom(
+                        "(CASE WHEN typeof(?) = 'integer' THEN ? END)",
+                        vec![raw.clone(), raw],
+                    )
+                }
+                Backend::Postgres => {
+                    if op == ArithmeticOp::Mod {
+                        // `%` cannot overflow (PostgreSQL gives 0 for
+                        // i64::MIN % -1).
+                        self.custom("(? % NULLIF(?, 0))", vec![a, b])
+                    } else {
+                        let exact = match op {
+                            ArithmeticOp::Add => "(CAST(? AS numeric) + CAST(? AS numeric))",
+                            ArithmeticOp::Sub => "(CAST(? AS numeric) - CAST(? AS numeric))",
+                            ArithmeticOp::Mul => "(CAST(? AS numeric) * CAST(? AS numeric))",
+                            _ => "div(CAST(? AS numeric), CAST(NULLIF(?, 0) AS numeric))",
+                        };
+                        let n = self.custom(exact, vec![a, b]);
+                        self.custom(
+                            "(CASE WHEN ? BETWEEN -9223372036854775808 AND 9223372036854775807 THEN CAST(? AS bigint) END)",
+                            vec![n.clone(), n],
+                        )
+                    }
+                }
+            };
+            return Ok(self.derived(sql, Kind::Integer, nullable, false));
+        }
+        if op == ArithmeticOp::Mod {
+            return Err(refuse(
+                "'mod' with a double operand cannot be translated to SQL",
+            ));
+        }
+        let (a, b) = match self.backend {
+            Backend::Sqlite => (a, b),
+            Backend::Postgres => (a.cast_as("double precision"), b.cast_as("double precision")),
+        };
+        let sql = match op {
+            ArithmeticOp::Add => a.add(b),
+            ArithmeticOp::Sub => a.sub(b),
+            ArithmeticOp::Mul => a.mul(b),
+            _ => match self.backend {
+                // SQLite gives NULL for a division by zero.
+                Backend::Sqlite => a.div(b),
+                Backend::Postgres => self.custom("(? / NULLIF(?, 0))", vec![a, b]),
+            },
+        };
+        Ok(self.derived(sql, Kind::Double, nullable, false))
+    }
+
+    /// `-v`; `NULL` for `-i64::MIN`.
+    fn negate(&self, v: Typed<'s>) -> Result<Typed<'s>> {
+        Ok(match v.kind {
+            Kind::Integer => {
+                let sql = self.custom(
+                    "(CASE WHEN ? = -9223372036854775807 - 1 THEN NULL ELSE -? END)",
+                    vec![v.sql.clone(), v.sql],
+                );
+                self.derived(sql, Kind::Integer, true, false)
+            }
+            Kind::Null => v,
+            _ => {
+                let sql = self.custom("(-?)", vec![v.sql]);
+                self.derived(sql, Kind::Double, v.nullable, false)
+            }
+        })
     }
 
     fn plain(&self, sql: SExpr, kind: Kind<'s>) -> Typed<'s> {
@@ -989,12 +1300,25 @@ fn is_constant(expr: &Expr) -> bool {
     match expr {
         Expr::Literal { .. } => true,
         Expr::Property { .. } | Expr::Variable { .. } | Expr::Lambda { .. } => false,
-        Expr::Not { operand, .. } => is_constant(operand),
+        Expr::Not { operand, .. } | Expr::Negate { operand, .. } => is_constant(operand),
+        Expr::Arithmetic { left, right, .. } => is_constant(left) && is_constant(right),
         Expr::And(operands) | Expr::Or(operands) => operands.iter().all(is_constant),
         Expr::Compare { left, right, .. } => is_constant(left) && is_constant(right),
         Expr::In { operand, items, .. } => is_constant(operand) && items.iter().all(is_constant),
         Expr::Call { args, .. } => args.iter().all(is_constant),
     }
+}
+
+/// The characters `trim` removes: those for which Rust's
+/// `char::is_whitespace` is true.
+fn whitespace() -> String {
+    static SET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        (0..=0x10_FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .collect()
+    });
+    SET.clone()
 }
 
 /// `text` as a LIKE pattern matching itself, with `\` as the escape.

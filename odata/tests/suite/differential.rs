@@ -30,11 +30,61 @@ fn double_text(d: f64) -> String {
     }
 }
 
-fn number_literal() -> impl Strategy<Value = String> {
+fn integer_literal() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(INTEGERS).prop_map(|i| i.to_string()),
         (-5i64..50).prop_map(|i| i.to_string()),
     ]
+}
+
+fn small_integer() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (-3i64..12).prop_map(|i| i.to_string()),
+        1 => prop::sample::select(&["9223372036854775807", "-9223372036854775808"][..]).prop_map(str::to_owned),
+    ]
+}
+
+fn small_double() -> impl Strategy<Value = String> {
+    prop::sample::select(&["0.0", "-0.0", "0.5", "2.0", "-2.5", "1e10"][..]).prop_map(str::to_owned)
+}
+
+fn time_literal() -> impl Strategy<Value = String> {
+    prop::sample::select(
+        &[
+            "00:00",
+            "12:30",
+            "12:30:00",
+            "23:59:59.9999999",
+            "10:00:00.5",
+            "09:00:00.0000001",
+        ][..],
+    )
+    .prop_map(str::to_owned)
+}
+
+/// An integer-valued operand: the property, a function or arithmetic.
+fn integer_operand() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => Just("n".to_owned()),
+        1 => (prop::sample::select(&["add", "sub", "mul", "div", "mod"][..]), small_integer())
+            .prop_map(|(o, i)| format!("n {o} {i}")),
+        1 => prop::sample::select(&["n add n", "n sub n", "n mul n", "-n", "n div n", "n mod n"][..]).prop_map(str::to_owned),
+        1 => prop::sample::select(&["length(name)", "length(code)", "indexof(name, 'a')", "indexof(code, name)", "year(seen)", "month(seen)", "day(seen)", "hour(seen)", "minute(seen)", "second(seen)"][..]).prop_map(str::to_owned),
+    ]
+}
+
+/// A double-valued operand.
+fn double_operand() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => Just("x".to_owned()),
+        1 => (prop::sample::select(&["add", "sub", "mul", "div"][..]), small_double())
+            .prop_map(|(o, d)| format!("x {o} {d}")),
+        1 => prop::sample::select(&["n add x", "x sub n", "-x", "n div 2.0", "x div n", "n mul 0.5"][..]).prop_map(str::to_owned),
+    ]
+}
+
+fn number_literal() -> impl Strategy<Value = String> {
+    prop_oneof![integer_literal(), double_literal()]
 }
 
 fn double_literal() -> impl Strategy<Value = String> {
@@ -58,12 +108,13 @@ fn string_property() -> impl Strategy<Value = &'static str> {
     prop::sample::select(&["name", "code", "id"][..])
 }
 
-/// A string-valued operand: a property, or `tolower`/`toupper` of the
-/// ASCII-only one.
+/// A string-valued operand: a property, or a string function of one.
 fn string_operand() -> impl Strategy<Value = String> {
     prop_oneof![
-        3 => string_property().prop_map(str::to_owned),
-        1 => prop::sample::select(&["tolower(code)", "toupper(code)"][..]).prop_map(str::to_owned),
+        6 => string_property().prop_map(str::to_owned),
+        1 => prop::sample::select(&["tolower(code)", "toupper(code)", "trim(name)", "concat(name, code)", "concat(code, 'x')", "tolower(concat(code, code))", "tolower(substring(code, 1))"][..]).prop_map(str::to_owned),
+        1 => (string_property(), small_integer()).prop_map(|(p, i)| format!("substring({p}, {i})")),
+        1 => (string_property(), small_integer(), small_integer()).prop_map(|(p, i, j)| format!("substring({p}, {i}, {j})")),
     ]
 }
 
@@ -72,9 +123,16 @@ fn comparison() -> impl Strategy<Value = String> {
         (string_operand(), op(), string_literal()).prop_map(|(p, o, l)| format!("{p} {o} {l}")),
         (string_literal(), op(), string_operand()).prop_map(|(l, o, p)| format!("{l} {o} {p}")),
         (string_operand(), op(), string_operand()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
-        (op(), number_literal()).prop_map(|(o, l)| format!("n {o} {l}")),
-        (op(), double_literal()).prop_map(|(o, l)| format!("x {o} {l}")),
-        (op(), number_literal()).prop_map(|(o, l)| format!("{l} {o} n")),
+        (integer_operand(), op(), number_literal()).prop_map(|(p, o, l)| format!("{p} {o} {l}")),
+        (double_operand(), op(), number_literal()).prop_map(|(p, o, l)| format!("{p} {o} {l}")),
+        (number_literal(), op(), integer_operand()).prop_map(|(l, o, p)| format!("{l} {o} {p}")),
+        (integer_operand(), op(), integer_operand()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
+        (
+            op(),
+            prop::sample::select(&["2024-01-01", "1999-12-31", "2024-03-01", "0001-01-01"][..])
+        )
+            .prop_map(|(o, d)| format!("date(seen) {o} {d}")),
+        (op(), time_literal()).prop_map(|(o, t)| format!("time(seen) {o} {t}")),
         op().prop_map(|o| format!("n {o} n")),
         op().prop_map(|o| format!("x {o} x")),
         (
@@ -92,11 +150,16 @@ fn comparison() -> impl Strategy<Value = String> {
         op().prop_map(|o| format!("status {o} status")),
         (
             prop::sample::select(
-                &["name", "code", "n", "x", "flag", "seen", "uid", "status", "level"][..]
+                &["name", "code", "n", "x", "seen", "uid", "status", "level"][..]
             ),
-            prop::sample::select(&["eq", "ne"][..])
+            op()
         )
             .prop_map(|(p, o)| format!("{p} {o} null")),
+        (
+            op(),
+            prop::sample::select(&["name", "n", "x", "seen", "status", "level"][..])
+        )
+            .prop_map(|(o, p)| format!("null {o} {p}")),
     ]
 }
 

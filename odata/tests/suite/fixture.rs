@@ -29,6 +29,7 @@ pub(crate) fn schema() -> &'static Schema {
             .property("level", T::enumeration(LEVEL), C::ALL)
             .property("tags", T::StringCollection, C::FILTER | C::SELECT)
             .property("labels", T::StringCollection, C::FILTER | C::SELECT)
+            .key("id")
             .build()
     });
     &SCHEMA
@@ -43,7 +44,6 @@ pub(crate) fn storage() -> &'static SqlSchema {
             .column("level", Column::new("level").enum_as_index())
             .column("tags", Column::child_table("item_tags", "item_id", "tag"))
             .column("labels", Column::json_array("labels"))
-            .key("id")
             .build()
     });
     &STORAGE
@@ -161,9 +161,11 @@ pub(crate) fn items() -> &'static [Value] {
                 let uid = GUIDS
                     .get(pick(i, 3, GUIDS.len()))
                     .map_or(Value::Null, |v| json!(v));
-                let status = STATUS
-                    .get(pick(i, 2, STATUS.len()))
-                    .map_or(Value::Null, |v| json!(v));
+                let status = match pick(i, 2, STATUS.len() + 2) {
+                    3 => json!("Zed"),
+                    4 => json!("Archived"),
+                    j => STATUS.get(j).map_or(Value::Null, |v| json!(v)),
+                };
                 let level = LEVEL
                     .get(pick(i, 3, LEVEL.len()))
                     .map_or(Value::Null, |v| json!(v));
