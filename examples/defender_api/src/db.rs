@@ -15,14 +15,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use defender_errors::ApiError;
+use defender_odata::sql::{Backend, SqlQuery};
 use sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, OnConflict, Order, PostgresQueryBuilder, Query,
-    SqliteQueryBuilder,
+    Alias, Asterisk, Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query, SqliteQueryBuilder,
 };
 use sea_query_sqlx::SqlxBinder;
+use serde_json::{Map, Value};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::store::{self, Alert, FileInfo, HostStats, Indicator, IpStats, Machine, MachineAction};
 
@@ -294,7 +295,7 @@ impl Database {
                 tx.rollback().await?;
                 return Ok(Seeded::Reused(0));
             }
-            for statement in seed_statements(&tenant) {
+            for statement in seed_statements(&tenant, self.is_postgres()) {
                 let (sql, values) = statement.build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
@@ -321,7 +322,7 @@ impl Database {
     /// The machine with `id`.
     pub(crate) async fn machine(&self, id: &str) -> Result<Option<Machine>, ApiError> {
         on_pool!(self, pool, builder => {
-            let (sql, values) = machine_select(tags_expr(self.is_postgres()))
+            let (sql, values) = machine_select(self.is_postgres())
                 .and_where(Expr::col(("machines", "id")).eq(id))
                 .build_sqlx(builder());
             let row: Option<MachineRow> = sqlx::query_as_with(AssertSqlSafe(sql), values)
@@ -335,15 +336,14 @@ impl Database {
     /// The alert with `id`.
     pub(crate) async fn alert(&self, id: &str) -> Result<Option<Alert>, ApiError> {
         on_pool!(self, pool, builder => {
-            let (sql, values) = Query::select()
-                .columns(ALERT_COLUMNS)
-                .from("alerts")
-                .and_where(Expr::col("id").eq(id))
+            let (sql, values) = alert_select(self.is_postgres())
+                .and_where(Expr::col(("alerts", "id")).eq(id))
                 .build_sqlx(builder());
-            sqlx::query_as_with(AssertSqlSafe(sql), values)
+            let alert: Option<Alert> = sqlx::query_as_with(AssertSqlSafe(sql), values)
                 .fetch_optional(pool)
                 .await
-                .map_err(unavailable)
+                .map_err(unavailable)?;
+            Ok(alert.map(Alert::with_defender_times))
         })
     }
 
@@ -426,7 +426,7 @@ impl Database {
         let postgres = self.is_postgres();
         on_pool!(self, pool, builder => {
             let mut tx = pool.begin().await.map_err(unavailable)?;
-            let (sql, values) = machine_select(tags_expr(postgres))
+            let (sql, values) = machine_select(postgres)
                 .and_where(Expr::col(("machines", "id")).eq(machine_id))
                 .build_sqlx(builder());
             let row: Option<MachineRow> = sqlx::query_as_with(AssertSqlSafe(sql), values)
@@ -498,6 +498,7 @@ impl Database {
         if indicators.is_empty() {
             return Ok(indicators);
         }
+        let postgres = self.is_postgres();
         on_pool!(self, pool, builder => {
             let mut tx = pool.begin().await.map_err(unavailable)?;
             // Reserve one id per indicator; one that updates an existing
@@ -536,8 +537,8 @@ impl Database {
                         indicator.description.clone().into(),
                         indicator.severity.clone().into(),
                         indicator.created_by.clone().into(),
-                        indicator.creation_time_date_time_utc.clone().into(),
-                        indicator.last_update_time.clone().into(),
+                        write_time(&indicator.creation_time_date_time_utc, postgres),
+                        write_time(&indicator.last_update_time, postgres),
                         indicator.source_type.clone().into(),
                     ])
                     .on_conflict(
@@ -553,14 +554,22 @@ impl Database {
                             ])
                             .to_owned(),
                     )
-                    .returning(Query::returning().columns(["id", "creation_time_date_time_utc"]))
+                    .returning(Query::returning().exprs([
+                        Expr::col("id"),
+                        read_expr(
+                            "indicators",
+                            "creation_time_date_time_utc",
+                            Stored::Time,
+                            postgres,
+                        ),
+                    ]))
                     .build_sqlx(builder());
                 let (id, created): (String, String) = sqlx::query_as_with(AssertSqlSafe(sql), values)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(unavailable)?;
                 indicator.id = id;
-                indicator.creation_time_date_time_utc = created;
+                indicator.creation_time_date_time_utc = defender_time(&created);
                 stored.push(indicator);
             }
             tx.commit().await.map_err(unavailable)?;
@@ -568,42 +577,77 @@ impl Database {
         })
     }
 
-    /// Every machine, in seed order (interim, until the lists run on SQL).
-    pub(crate) async fn all_machines(&self) -> Result<Vec<Machine>, ApiError> {
+    /// One page of a list: `SELECT <read> FROM <table>` with the
+    /// condition, order, limit and offset of `sql`, and with `count` the
+    /// `COUNT(*)` of the matching rows. Each row is a JSON object keyed by
+    /// property.
+    pub(crate) async fn page(
+        &self,
+        sql: &SqlQuery,
+        table: &str,
+        read: &[Read],
+        count: bool,
+    ) -> Result<(Vec<Value>, Option<u64>), ApiError> {
+        let postgres = self.is_postgres();
+        let mut select = Query::select();
+        for (n, column) in read.iter().enumerate() {
+            select.expr_as(
+                read_expr(table, &column.column, column.stored, postgres),
+                Alias::new(format!("c{n}")),
+            );
+        }
+        select.from(Alias::new(table));
+        sql.apply_to(&mut select);
         on_pool!(self, pool, builder => {
-            let (sql, values) = machine_select(tags_expr(self.is_postgres()))
-                .order_by(("machines", "position"), Order::Asc)
-                .build_sqlx(builder());
-            let rows: Vec<MachineRow> = sqlx::query_as_with(AssertSqlSafe(sql), values)
+            let (text, values) = select.build_sqlx(builder());
+            let rows = sqlx::query_with(AssertSqlSafe(text), values)
                 .fetch_all(pool)
                 .await
                 .map_err(unavailable)?;
-            rows.into_iter().map(MachineRow::into_machine).collect()
+            let mut items = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut item = Map::new();
+                for (n, column) in read.iter().enumerate() {
+                    let value = match column.value {
+                        ReadValue::Text => row
+                            .try_get::<Option<String>, _>(n)
+                            .map(|v| v.map_or(Value::Null, |text| match column.stored {
+                                Stored::Time => Value::String(defender_time(&text)),
+                                Stored::Tags => serde_json::from_str(&text).unwrap_or(Value::Null),
+                                Stored::Plain => Value::String(text),
+                            })),
+                        ReadValue::Integer => row
+                            .try_get::<Option<i64>, _>(n)
+                            .map(|v| v.map_or(Value::Null, Value::from)),
+                        ReadValue::Boolean => row
+                            .try_get::<Option<bool>, _>(n)
+                            .map(|v| v.map_or(Value::Null, Value::from)),
+                    }
+                    .map_err(ApiError::internal)?;
+                    item.insert(column.property.clone(), value);
+                }
+                items.push(Value::Object(item));
+            }
+            let count = if count {
+                let (text, values) = sql.count_statement().build_sqlx(builder());
+                let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(text), values)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(unavailable)?;
+                Some(u64::try_from(n).unwrap_or(0))
+            } else {
+                None
+            };
+            Ok((items, count))
         })
     }
 
-    /// Every alert, in seed order (interim).
-    pub(crate) async fn all_alerts(&self) -> Result<Vec<Alert>, ApiError> {
-        on_pool!(self, pool, builder => {
-            let (sql, values) = Query::select()
-                .columns(ALERT_COLUMNS)
-                .from("alerts")
-                .order_by("position", Order::Asc)
-                .build_sqlx(builder());
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(pool).await.map_err(unavailable)
-        })
-    }
-
-    /// Every indicator, in creation order (interim).
-    pub(crate) async fn all_indicators(&self) -> Result<Vec<Indicator>, ApiError> {
-        on_pool!(self, pool, builder => {
-            let (sql, values) = Query::select()
-                .columns(INDICATOR_COLUMNS)
-                .from("indicators")
-                .order_by("position", Order::Asc)
-                .build_sqlx(builder());
-            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(pool).await.map_err(unavailable)
-        })
+    /// The engine the translation targets.
+    pub(crate) fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
     }
 
     fn is_postgres(&self) -> bool {
@@ -702,20 +746,6 @@ const ACTION_COLUMNS: [&str; 10] = [
     "last_update_date_time_utc",
 ];
 
-pub(crate) const INDICATOR_COLUMNS: [&str; 11] = [
-    "id",
-    "indicator_value",
-    "indicator_type",
-    "action",
-    "title",
-    "description",
-    "severity",
-    "created_by",
-    "creation_time_date_time_utc",
-    "last_update_time",
-    "source_type",
-];
-
 const INDICATOR_INSERT_COLUMNS: [&str; 12] = [
     "id",
     "position",
@@ -748,12 +778,131 @@ pub(crate) fn tags_expr(postgres: bool) -> Expr {
 }
 
 /// `SELECT <machine columns>, <tags> AS machine_tags FROM machines`.
-pub(crate) fn machine_select(tags: Expr) -> sea_query::SelectStatement {
-    Query::select()
-        .columns(MACHINE_COLUMNS.map(|c| ("machines", c)))
-        .expr_as(tags, Alias::new("machine_tags"))
+fn machine_select(postgres: bool) -> sea_query::SelectStatement {
+    let mut select = Query::select();
+    for column in MACHINE_COLUMNS {
+        let kind = if matches!(column, "first_seen" | "last_seen") {
+            Stored::Time
+        } else {
+            Stored::Plain
+        };
+        select.expr_as(
+            read_expr("machines", column, kind, postgres),
+            Alias::new(column),
+        );
+    }
+    select
+        .expr_as(tags_expr(postgres), Alias::new("machine_tags"))
         .from("machines")
         .to_owned()
+}
+
+/// `SELECT <alert columns> FROM alerts`.
+fn alert_select(postgres: bool) -> sea_query::SelectStatement {
+    let mut select = Query::select();
+    for column in ALERT_COLUMNS {
+        let kind = if column == "alert_creation_time" {
+            Stored::Time
+        } else {
+            Stored::Plain
+        };
+        select.expr_as(
+            read_expr("alerts", column, kind, postgres),
+            Alias::new(column),
+        );
+    }
+    select.from("alerts").to_owned()
+}
+
+/// One property a list reads: its column, how it is stored, and the JSON
+/// value it becomes.
+#[derive(Debug, Clone)]
+pub(crate) struct Read {
+    pub(crate) property: String,
+    pub(crate) column: String,
+    pub(crate) stored: Stored,
+    pub(crate) value: ReadValue,
+}
+
+/// The JSON type of a property read by a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadValue {
+    /// A string (a time, the tags' JSON text).
+    Text,
+    /// A number.
+    Integer,
+    /// A boolean.
+    Boolean,
+}
+
+/// How a column is read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// As it is.
+    Plain,
+    /// A date-time of the OData storage: text with whole microseconds on
+    /// SQLite, `timestamptz` on PostgreSQL (read back as that text).
+    Time,
+    /// The machine's tags, a JSON array.
+    Tags,
+}
+
+/// The expression that reads `column` of `table` as text, integer or
+/// boolean (a PostgreSQL `timestamptz` as the SQLite storage's text).
+pub(crate) fn read_expr(table: &str, column: &str, kind: Stored, postgres: bool) -> Expr {
+    match kind {
+        Stored::Tags => tags_expr(postgres),
+        Stored::Time if postgres => Expr::cust(format!(
+            r#"to_char("{table}"."{column}" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
+        )),
+        Stored::Time | Stored::Plain => Expr::col((Alias::new(table), Alias::new(column))),
+    }
+}
+
+/// A time as Defender writes it (`…44.3358030Z`), as the database stores
+/// it: whole microseconds, bound as text (cast to `timestamptz` on
+/// PostgreSQL).
+fn write_time(defender: &str, postgres: bool) -> Expr {
+    let micros = match defender.split_once('.') {
+        Some((whole, fraction)) => {
+            let digits: String = fraction
+                .chars()
+                .filter(char::is_ascii_digit)
+                .chain(std::iter::repeat('0'))
+                .take(6)
+                .collect();
+            format!("{whole}.{digits}Z")
+        }
+        None => defender.to_owned(),
+    };
+    if postgres {
+        Expr::val(micros).cast_as("timestamptz")
+    } else {
+        Expr::val(micros)
+    }
+}
+
+/// A stored time (`…44.335803Z`) as Defender writes it (`…44.3358030Z`).
+pub(crate) fn defender_time(stored: &str) -> String {
+    match stored.strip_suffix('Z') {
+        Some(body) if body.len() == 26 => format!("{body}0Z"),
+        _ => stored.to_owned(),
+    }
+}
+
+impl Machine {
+    fn with_defender_times(mut self) -> Self {
+        self.first_seen = defender_time(&self.first_seen);
+        self.last_seen = defender_time(&self.last_seen);
+        self
+    }
+}
+
+impl Alert {
+    fn with_defender_times(mut self) -> Self {
+        self.alert_creation_time = defender_time(&self.alert_creation_time);
+        self
+    }
 }
 
 /// A machine as read: its tags still JSON text.
@@ -766,7 +915,7 @@ pub(crate) struct MachineRow {
 
 impl MachineRow {
     pub(crate) fn into_machine(self) -> Result<Machine, ApiError> {
-        let mut machine = self.machine;
+        let mut machine = self.machine.with_defender_times();
         machine.machine_tags =
             serde_json::from_str(&self.machine_tags).map_err(ApiError::internal)?;
         Ok(machine)
@@ -793,23 +942,22 @@ fn insert_action(action: &MachineAction) -> sea_query::InsertStatement {
 }
 
 /// The `INSERT`s that write `tenant`, a few hundred rows each.
-fn seed_statements(tenant: &store::Tenant) -> Vec<sea_query::InsertStatement> {
+fn seed_statements(tenant: &store::Tenant, postgres: bool) -> Vec<sea_query::InsertStatement> {
     let mut statements = Vec::new();
-    let mut chunked =
-        |table: &'static str, columns: &[&'static str], rows: Vec<Vec<sea_query::Value>>| {
-            if table == "machine_actions" {
-                statements.extend(tenant.actions.iter().map(insert_action));
-                return;
+    let mut chunked = |table: &'static str, columns: &[&'static str], rows: Vec<Vec<Expr>>| {
+        if table == "machine_actions" {
+            statements.extend(tenant.actions.iter().map(insert_action));
+            return;
+        }
+        for chunk in rows.chunks(SEED_CHUNK) {
+            let mut insert = Query::insert();
+            insert.into_table(table).columns(columns.iter().copied());
+            for row in chunk {
+                insert.values_panic(row.iter().cloned());
             }
-            for chunk in rows.chunks(SEED_CHUNK) {
-                let mut insert = Query::insert();
-                insert.into_table(table).columns(columns.iter().copied());
-                for row in chunk {
-                    insert.values_panic(row.iter().cloned().map(sea_query::SimpleExpr::from));
-                }
-                statements.push(insert);
-            }
-        };
+            statements.push(insert);
+        }
+    };
     let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     let mut machine_columns = vec!["position"];
     machine_columns.extend(MACHINE_COLUMNS);
@@ -825,8 +973,8 @@ fn seed_statements(tenant: &store::Tenant) -> Vec<sea_query::InsertStatement> {
                     as_i64(n).into(),
                     m.id.clone().into(),
                     m.computer_dns_name.clone().into(),
-                    m.first_seen.clone().into(),
-                    m.last_seen.clone().into(),
+                    write_time(&m.first_seen, postgres),
+                    write_time(&m.last_seen, postgres),
                     m.os_platform.clone().into(),
                     m.os_version.clone().into(),
                     m.agent_version.clone().into(),
@@ -873,7 +1021,7 @@ fn seed_statements(tenant: &store::Tenant) -> Vec<sea_query::InsertStatement> {
                     a.severity.clone().into(),
                     a.status.clone().into(),
                     a.detection_source.clone().into(),
-                    a.alert_creation_time.clone().into(),
+                    write_time(&a.alert_creation_time, postgres),
                     a.machine_id.clone().into(),
                     a.computer_dns_name.clone().into(),
                 ]
@@ -980,8 +1128,8 @@ fn seed_statements(tenant: &store::Tenant) -> Vec<sea_query::InsertStatement> {
                     i.description.clone().into(),
                     i.severity.clone().into(),
                     i.created_by.clone().into(),
-                    i.creation_time_date_time_utc.clone().into(),
-                    i.last_update_time.clone().into(),
+                    write_time(&i.creation_time_date_time_utc, postgres),
+                    write_time(&i.last_update_time, postgres),
                     i.source_type.clone().into(),
                 ]
             })

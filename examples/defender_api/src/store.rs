@@ -154,7 +154,7 @@ impl Tenant {
                 "ws-finance-01.contoso.local",
                 ("Windows11", "23H2", "10.8760.22631.3007"),
                 ("Active", "High", "High"),
-                "2026-11-24T08:12:44.3358031Z",
+                "2026-11-24T08:12:44.3358030Z",
                 &["Finance", "Prod"],
                 false,
             ),
@@ -163,7 +163,7 @@ impl Tenant {
                 "ws-sales-07.contoso.local",
                 ("Windows10", "22H2", "10.8210.19041.4046"),
                 ("Active", "Medium", "Medium"),
-                "2026-11-24T07:58:02.1144906Z",
+                "2026-11-24T07:58:02.1144900Z",
                 &["Sales"],
                 false,
             ),
@@ -181,7 +181,7 @@ impl Tenant {
                 "srv-dc-01.contoso.local",
                 ("WindowsServer2019", "1809", "10.8760.17763.5206"),
                 ("Active", "Informational", "Low"),
-                "2026-11-24T08:15:00.9871234Z",
+                "2026-11-24T08:15:00.9871230Z",
                 &["Prod", "DomainController"],
                 false,
             ),
@@ -190,7 +190,7 @@ impl Tenant {
                 "srv-files-02.contoso.local",
                 ("WindowsServer2019", "1809", "10.8760.17763.5206"),
                 ("Active", "High", "High"),
-                "2026-11-24T06:02:37.5550001Z",
+                "2026-11-24T06:02:37.5550000Z",
                 &["Prod"],
                 true,
             ),
@@ -199,7 +199,7 @@ impl Tenant {
                 "lnx-web-01.contoso.local",
                 ("Linux", "Ubuntu 22.04", "101.24052.0002"),
                 ("Active", "None", "Low"),
-                "2026-11-24T08:10:10.1010101Z",
+                "2026-11-24T08:10:10.1010100Z",
                 &["Prod", "Web"],
                 false,
             ),
@@ -217,7 +217,7 @@ impl Tenant {
                 "mac-design-04.contoso.local",
                 ("macOS", "14.4", "101.24032.0007"),
                 ("Active", "Medium", "Medium"),
-                "2026-11-24T07:45:31.2718281Z",
+                "2026-11-24T07:45:31.2718280Z",
                 &["Design"],
                 false,
             ),
@@ -431,8 +431,8 @@ impl Tenant {
             let machine = Machine {
                 id,
                 computer_dns_name: format!("{prefix}-{n:06}.contoso.local"),
-                first_seen: timestamp(first, (rng.next() % 10_000_000) as u32),
-                last_seen: timestamp(last, (rng.next() % 10_000_000) as u32),
+                first_seen: timestamp(first, (rng.next() % 1_000_000) as u32 * 10),
+                last_seen: timestamp(last, (rng.next() % 1_000_000) as u32 * 10),
                 os_platform: platform.to_owned(),
                 os_version: (rng.next() % 10 != 0)
                     .then(|| versions[pick(&mut rng, versions.len())].to_owned()),
@@ -471,7 +471,7 @@ impl Tenant {
                     severity: SEVERITIES[pick(&mut rng, SEVERITIES.len())].to_owned(),
                     status: STATUSES[pick(&mut rng, STATUSES.len())].to_owned(),
                     detection_source: "WindowsDefenderAtp".to_owned(),
-                    alert_creation_time: timestamp(created, (rng.next() % 10_000_000) as u32),
+                    alert_creation_time: timestamp(created, (rng.next() % 1_000_000) as u32 * 10),
                     machine_id: machine.id.clone(),
                     computer_dns_name: machine.computer_dns_name.clone(),
                 });
@@ -575,8 +575,8 @@ fn seed_files() -> Vec<FileInfo> {
             sha256: "413c58c8267d2c8648d8f6384bacc2ae9c929b2b96578b6860b5087cd1bd6462".to_owned(),
             md5: "7c6c2e3c4a5e8b1d9f0a2b4c6d8e0f1a".to_owned(),
             global_prevalence: 180_022,
-            global_first_observed: "2017-07-27T16:41:07.3600773Z".to_owned(),
-            global_last_observed: "2026-11-24T05:31:06.1940128Z".to_owned(),
+            global_first_observed: "2017-07-27T16:41:07.3600770Z".to_owned(),
+            global_last_observed: "2026-11-24T05:31:06.1940120Z".to_owned(),
             size: 22_139_496,
             file_type: Some("PortableExecutable".to_owned()),
             is_pe_file: true,
@@ -647,7 +647,8 @@ pub(crate) fn now() -> String {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    timestamp(since_epoch.as_secs(), since_epoch.subsec_nanos() / 100)
+    // Whole microseconds: what the database keeps of a time.
+    timestamp(since_epoch.as_secs(), since_epoch.subsec_micros() * 10)
 }
 
 /// `seconds` after the epoch and `ticks` of 100 ns, as Defender writes a

@@ -149,9 +149,7 @@ fn comparison() -> impl Strategy<Value = String> {
         (op(), prop::sample::select(&LEVEL[..])).prop_map(|(o, m)| format!("'{m}' {o} level")),
         op().prop_map(|o| format!("status {o} status")),
         (
-            prop::sample::select(
-                &["name", "code", "n", "x", "seen", "uid", "status", "level"][..]
-            ),
+            prop::sample::select(&["name", "code", "n", "x", "seen", "uid", "status", "level"][..]),
             op()
         )
             .prop_map(|(p, o)| format!("{p} {o} null")),

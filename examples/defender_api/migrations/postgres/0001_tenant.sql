@@ -1,5 +1,7 @@
--- The demo tenant (PostgreSQL). Date-times are text in one fixed UTC form,
--- 2026-11-24T08:12:44.3358031Z, so text order is time order.
+-- The demo tenant (PostgreSQL). The date-times that lists filter and sort
+-- on are timestamptz (defender-odata's storage); the others are text as
+-- Defender writes them. Text is in the "C" collation: byte order, as the
+-- in-memory evaluator compares strings.
 
 CREATE TABLE tenant (
     id SMALLINT PRIMARY KEY CHECK (id = 1),
@@ -17,8 +19,8 @@ CREATE TABLE machines (
     id TEXT COLLATE "C" PRIMARY KEY,
     position BIGINT NOT NULL UNIQUE,
     computer_dns_name TEXT COLLATE "C" NOT NULL,
-    first_seen TEXT COLLATE "C" NOT NULL,
-    last_seen TEXT COLLATE "C" NOT NULL,
+    first_seen TIMESTAMPTZ NOT NULL,
+    last_seen TIMESTAMPTZ NOT NULL,
     os_platform TEXT COLLATE "C" NOT NULL,
     os_version TEXT COLLATE "C",
     agent_version TEXT COLLATE "C",
@@ -37,6 +39,8 @@ CREATE TABLE machine_tags (
     PRIMARY KEY (machine_id, position)
 );
 CREATE INDEX machine_tags_by_tag ON machine_tags (tag);
+CREATE INDEX machines_by_dns_name ON machines (computer_dns_name);
+CREATE INDEX machines_by_last_seen ON machines (last_seen);
 
 CREATE TABLE alerts (
     id TEXT COLLATE "C" PRIMARY KEY,
@@ -47,11 +51,12 @@ CREATE TABLE alerts (
     severity TEXT COLLATE "C" NOT NULL,
     status TEXT COLLATE "C" NOT NULL,
     detection_source TEXT COLLATE "C" NOT NULL,
-    alert_creation_time TEXT COLLATE "C" NOT NULL,
+    alert_creation_time TIMESTAMPTZ NOT NULL,
     machine_id TEXT COLLATE "C" NOT NULL REFERENCES machines (id),
     computer_dns_name TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX alerts_by_machine ON alerts (machine_id);
+CREATE INDEX alerts_by_creation ON alerts (alert_creation_time);
 
 CREATE TABLE machine_actions (
     id TEXT COLLATE "C" PRIMARY KEY,
@@ -109,8 +114,8 @@ CREATE TABLE indicators (
     description TEXT COLLATE "C" NOT NULL,
     severity TEXT COLLATE "C" NOT NULL,
     created_by TEXT COLLATE "C" NOT NULL,
-    creation_time_date_time_utc TEXT COLLATE "C" NOT NULL,
-    last_update_time TEXT COLLATE "C" NOT NULL,
+    creation_time_date_time_utc TIMESTAMPTZ NOT NULL,
+    last_update_time TIMESTAMPTZ NOT NULL,
     source_type TEXT COLLATE "C" NOT NULL,
     UNIQUE (indicator_value, indicator_type)
 );

@@ -1,5 +1,7 @@
--- The demo tenant (SQLite). Date-times are text in one fixed UTC form,
--- 2026-11-24T08:12:44.3358031Z, so text order is time order.
+-- The demo tenant (SQLite). The date-times that lists filter and sort on
+-- are text in one fixed UTC form with whole microseconds,
+-- 2026-11-24T08:12:44.335803Z (defender-odata's storage), so text order is
+-- time order; the others are text as Defender writes them.
 
 CREATE TABLE tenant (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -37,6 +39,8 @@ CREATE TABLE machine_tags (
     PRIMARY KEY (machine_id, position)
 );
 CREATE INDEX machine_tags_by_tag ON machine_tags (tag);
+CREATE INDEX machines_by_dns_name ON machines (computer_dns_name);
+CREATE INDEX machines_by_last_seen ON machines (last_seen);
 
 CREATE TABLE alerts (
     id TEXT PRIMARY KEY,
@@ -52,6 +56,7 @@ CREATE TABLE alerts (
     computer_dns_name TEXT NOT NULL
 );
 CREATE INDEX alerts_by_machine ON alerts (machine_id);
+CREATE INDEX alerts_by_creation ON alerts (alert_creation_time);
 
 CREATE TABLE machine_actions (
     id TEXT PRIMARY KEY,
