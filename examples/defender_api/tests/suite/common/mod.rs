@@ -386,3 +386,24 @@ pub async fn postgres() -> Option<std::sync::Arc<temp_postgres::TempPostgres>> {
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
+
+/// The database a conformance server runs on: `sqlite::memory:`, or with
+/// `DEFENDER_API_TEST_DATABASE=postgres` a fresh database of one
+/// PostgreSQL shared by the test process (CI runs the conformance tests
+/// both ways). Blocking: it may start PostgreSQL and runs `createdb`.
+pub fn test_database() -> String {
+    static POSTGRES: std::sync::OnceLock<temp_postgres::TempPostgres> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    match std::env::var("DEFENDER_API_TEST_DATABASE").as_deref() {
+        Ok("postgres") => {
+            let pg = POSTGRES.get_or_init(|| {
+                temp_postgres::TempPostgres::start()
+                    .expect("DEFENDER_API_TEST_DATABASE=postgres needs PostgreSQL binaries")
+            });
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            pg.create_database(&format!("conformance_{n}"))
+        }
+        Ok("sqlite") | Err(_) => "sqlite::memory:".to_owned(),
+        Ok(other) => panic!("DEFENDER_API_TEST_DATABASE is postgres or sqlite, not {other:?}"),
+    }
+}
