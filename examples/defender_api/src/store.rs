@@ -434,9 +434,9 @@ impl Tenant {
                 first_seen: timestamp(first, (rng.next() % 1_000_000) as u32 * 10),
                 last_seen: timestamp(last, (rng.next() % 1_000_000) as u32 * 10),
                 os_platform: platform.to_owned(),
-                os_version: (rng.next() % 10 != 0)
+                os_version: (!rng.next().is_multiple_of(10))
                     .then(|| versions[pick(&mut rng, versions.len())].to_owned()),
-                agent_version: (rng.next() % 20 != 0).then(|| {
+                agent_version: (!rng.next().is_multiple_of(20)).then(|| {
                     format!(
                         "10.{}.{}.{}",
                         3000 + rng.next() % 6000,
@@ -444,7 +444,7 @@ impl Tenant {
                         rng.next() % 6000
                     )
                 }),
-                last_ip_address: (rng.next() % 7 != 0).then(|| {
+                last_ip_address: (!rng.next().is_multiple_of(7)).then(|| {
                     format!(
                         "10.{}.{}.{}",
                         rng.next() % 256,
@@ -457,7 +457,7 @@ impl Tenant {
                 exposure_level: EXPOSURE[pick(&mut rng, EXPOSURE.len())].to_owned(),
                 onboarding_status: "Onboarded".to_owned(),
                 machine_tags: tags,
-                is_isolated: rng.next() % 25 == 0,
+                is_isolated: rng.next().is_multiple_of(25),
             };
             for _ in 0..pick(&mut rng, 3) {
                 alert_number += 1;
@@ -467,7 +467,7 @@ impl Tenant {
                     id: format!("da{:016x}_{alert_number}", rng.next()),
                     incident_id: alert_number / 2,
                     title: title.to_owned(),
-                    category: (rng.next() % 9 != 0).then(|| category.to_owned()),
+                    category: (!rng.next().is_multiple_of(9)).then(|| category.to_owned()),
                     severity: SEVERITIES[pick(&mut rng, SEVERITIES.len())].to_owned(),
                     status: STATUSES[pick(&mut rng, STATUSES.len())].to_owned(),
                     detection_source: "WindowsDefenderAtp".to_owned(),
@@ -476,7 +476,7 @@ impl Tenant {
                     computer_dns_name: machine.computer_dns_name.clone(),
                 });
             }
-            if n % 4 == 0 {
+            if n.is_multiple_of(4) {
                 indicator_number += 1;
                 let kind = INDICATOR_TYPES[pick(&mut rng, INDICATOR_TYPES.len())];
                 let a = rng.next();
