@@ -3,7 +3,7 @@
 //! handlers run (built with sea-query, every value bound).
 //!
 //! A failure of the database reaches a handler as an [`ApiError`] made by
-//! [`unavailable`]: `ServiceUnavailable` with `Retry-After` when the
+//! `unavailable`: `ServiceUnavailable` with `Retry-After` when the
 //! database cannot be reached, the pool has no free connection within its
 //! acquire timeout or a connection was lost; `InternalServerError`
 //! otherwise. The driver's error is only the envelope's internal cause,

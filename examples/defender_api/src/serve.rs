@@ -55,7 +55,7 @@ const HYPER_MIN_HEADERS: usize = 10_000;
 /// large, and at least four times the server's own limit.
 const HYPER_MIN_HEAD_BYTES: usize = 2 << 20;
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then stops
+/// Serves [`app`](crate::app) on `listener` until `shutdown` resolves, then stops
 /// accepting connections (the listener is closed), closes idle
 /// connections, and returns once the requests in flight have been answered
 /// or [`Config::shutdown_timeout`] has passed. `main` runs exactly this,
