@@ -489,7 +489,13 @@ impl Tenant {
                         rng.next()
                     ),
                     "FileMd5" => format!("{a:016x}{:016x}", rng.next()),
-                    "IpAddress" => format!("203.0.{}.{}", a % 256, (a >> 8) % 256),
+                    // Unique per indicator number (below 2^24).
+                    "IpAddress" => format!(
+                        "10.{}.{}.{}",
+                        indicator_number >> 16 & 0xff,
+                        indicator_number >> 8 & 0xff,
+                        indicator_number & 0xff
+                    ),
                     "DomainName" => format!("host-{indicator_number}.malicious.example"),
                     _ => format!("https://host-{indicator_number}.malicious.example/p?q={a}"),
                 };
