@@ -603,7 +603,7 @@ impl Database {
             let rows = sqlx::query_with(AssertSqlSafe(text), values)
                 .fetch_all(pool)
                 .await
-                .map_err(unavailable)?;
+                .map_err(list_error)?;
             let mut items = Vec::with_capacity(rows.len());
             for row in rows {
                 let mut item = Map::new();
@@ -633,7 +633,7 @@ impl Database {
                 let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(text), values)
                     .fetch_one(pool)
                     .await
-                    .map_err(unavailable)?;
+                    .map_err(list_error)?;
                 Some(u64::try_from(n).unwrap_or(0))
             } else {
                 None
@@ -689,6 +689,25 @@ pub(crate) fn unavailable(error: sqlx::Error) -> ApiError {
         ApiError::service_unavailable(RETRY_AFTER_SECONDS).with_cause(error)
     } else {
         ApiError::internal(error)
+    }
+}
+
+/// The envelope for a failed list statement: a data exception of the
+/// database (SQLSTATE class 22, for example a double that overflows in
+/// PostgreSQL, which the in-memory evaluator would make infinite) is the
+/// request's fault, a 400 `ODataError`; anything else as [`unavailable`].
+fn list_error(error: sqlx::Error) -> ApiError {
+    let data_exception = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code.starts_with("22"));
+    if data_exception {
+        ApiError::odata(
+            "$filter: a value computed by the filter is out of the range the database can hold",
+        )
+        .with_cause(error)
+    } else {
+        unavailable(error)
     }
 }
 

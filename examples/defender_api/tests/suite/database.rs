@@ -283,3 +283,29 @@ async fn sqlite_busy_past_the_acquire_timeout_is_503() {
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_the_database_cannot_compute_is_an_odata_error() {
+    let Some(pg) = common::postgres().await else {
+        return;
+    };
+    let url = common::blocking({
+        let pg = pg.clone();
+        move || pg.create_database("overflow")
+    })
+    .await;
+    let server = Running::start(config(url)).await;
+    let reply = server
+        .api
+        .get(&format!(
+            "/api/alerts?$filter={}",
+            encode("incidentId mul 1e308 mul 1e308 gt 0")
+        ))
+        .await;
+    reply.assert_envelope(
+        400,
+        "ODataError",
+        "Invalid OData URI query $filter: a value computed by the filter is out of the range the database can hold.",
+    );
+    server.stop().await;
+}
