@@ -24,7 +24,7 @@ use crate::{alerts, intel, machines};
 #[openapi(
     info(
         title = "Defender-like API",
-        description = "An in-memory imitation of the Microsoft Defender for Endpoint REST API. \
+        description = "An imitation of the Microsoft Defender for Endpoint REST API. \
 Every error is the Defender envelope `{\"error\": {\"code\", \"message\", \"target\"}}`; \
 each operation lists the codes it can return, one response per status.",
         license(name = "MIT", identifier = "MIT")
