@@ -21,7 +21,7 @@ use sea_query::{
 };
 use sea_query_sqlx::SqlxBinder;
 use serde_json::{Map, Value};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row as _};
 
@@ -57,6 +57,10 @@ pub struct DatabaseOptions {
     pub acquire_timeout: Duration,
     /// Connections in the pool (an in-memory SQLite database has one).
     pub max_connections: u32,
+    /// PostgreSQL cancels a statement running longer than this (its
+    /// `statement_timeout`): the handler time limit, so a statement whose
+    /// request was answered 504 does not run on.
+    pub statement_timeout: Duration,
     /// Seed a demo tenant with this many machines (at least the nine
     /// named ones). `None` keeps what the database holds, or seeds the
     /// named tenant into an empty one.
@@ -178,10 +182,16 @@ impl Database {
                 location,
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url)
+                .map_err(OpenError::Connect)?
+                .options([(
+                    "statement_timeout",
+                    format!("{}ms", options.statement_timeout.as_millis().max(1)),
+                )]);
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.clamp(1, u32::MAX))
                 .acquire_timeout(options.acquire_timeout)
-                .connect(url)
+                .connect_with(connect)
                 .await
                 .map_err(OpenError::Connect)?;
             sqlx::migrate!("./migrations/postgres")

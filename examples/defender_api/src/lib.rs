@@ -62,6 +62,8 @@ use tower::ServiceBuilder;
 
 mod alerts;
 pub mod auth;
+#[doc(hidden)]
+pub mod bench_support;
 pub mod db;
 mod intel;
 pub mod limits;
@@ -130,6 +132,7 @@ impl Config {
             url: self.database.clone(),
             acquire_timeout: self.handler_timeout / 2,
             max_connections: self.database_connections,
+            statement_timeout: self.handler_timeout,
             demo_machines: self.demo_machines,
             reset: self.reset_database,
         }

@@ -26,9 +26,9 @@ use defender_errors::ApiError;
 use defender_odata::sql::{Column, SqlSchema};
 
 /// `GET /api/machines`: the page `query` selects.
-pub(crate) async fn machines(
+pub(crate) async fn machines<M>(
     db: &Database,
-    query: &ODataQuery<Machines>,
+    query: &ODataQuery<M>,
 ) -> Result<Json<Value>, ApiError> {
     static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
         // Every text of a machine is ASCII (the seed writes them), so
@@ -121,7 +121,7 @@ pub(crate) async fn indicators(
 /// The page of `entity_set` that `query` selects, as Defender sends a
 /// list: one `SELECT` (and one `COUNT(*)` with `$count=true`) built by the
 /// OData translation, every value of the request bound.
-async fn list<M: ODataSchema>(
+async fn list<M>(
     entity_set: &str,
     db: &Database,
     query: &ODataQuery<M>,
@@ -133,7 +133,8 @@ async fn list<M: ODataSchema>(
         .iter()
         .map(|selected| {
             let property = &selected.property;
-            let ty = M::schema()
+            let ty = query
+                .schema()
                 .property(property)
                 .map(|p| p.ty().clone())
                 .unwrap_or(T::String);
