@@ -1332,3 +1332,8 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "sql")]
+mod differential;
+#[cfg(feature = "sql")]
+mod fixture;

@@ -5,8 +5,11 @@
 mod common;
 
 mod conformance;
+mod database;
 mod hostile;
 mod http_level;
 mod openapi;
 mod otlp;
+mod persistence;
+mod replicas;
 mod shutdown;
