@@ -30,6 +30,7 @@ pub(crate) fn schema() -> &'static Schema {
             .property("tags", T::StringCollection, C::FILTER | C::SELECT)
             .property("labels", T::StringCollection, C::FILTER | C::SELECT)
             .key("id")
+            .max_filter_length(64 * 1024)
             .build()
     });
     &SCHEMA
@@ -373,7 +374,6 @@ pub(crate) fn from_postgres(query: &ODataQuery) -> Option<(Vec<String>, String)>
 }
 
 /// Parses `raw` against the shared schema.
-#[allow(dead_code)]
 pub(crate) fn parse(raw: &str) -> ODataQuery {
     ODataQuery::parse(schema(), Some(raw)).unwrap_or_else(|e| panic!("{raw}: {}", e.message()))
 }

@@ -1337,3 +1337,7 @@ proptest! {
 mod differential;
 #[cfg(feature = "sql")]
 mod fixture;
+#[cfg(feature = "sql")]
+mod injection;
+#[cfg(feature = "sql")]
+mod sql;
