@@ -20,7 +20,9 @@
 //! Accept check         Accept without JSON -> 406 NotAcceptable
 //! body deadline        body not received in time -> 408 RequestTimeout
 //! Router               DefaultBodyLimit (413), authenticate (401), routes
-//!   list routes        + rate limit 100/min and 1,500/h per token (429)
+//!   list routes        + rate limit 100/min and 1,500/h per token (429),
+//!                        shared by replicas on PostgreSQL (503 when the
+//!                        quota cannot be checked)
 //!   import route       + rate limit 30/min per token (429)
 //! ```
 //!
@@ -67,7 +69,7 @@ pub mod serve;
 mod store;
 pub mod telemetry;
 
-pub use self::limits::RateLimits;
+pub use self::limits::{QuotaStore, RateLimits};
 pub use self::serve::serve;
 
 /// The largest request body accepted: 1 MiB.
@@ -85,6 +87,9 @@ pub struct Config {
     pub max_concurrency: usize,
     /// The per-token rate limits.
     pub rate_limits: RateLimits,
+    /// Where the rate limits' state lives: in process by default, in
+    /// PostgreSQL to share it between replicas.
+    pub quotas: QuotaStore,
     /// At most this many request header fields; more are 431.
     pub max_header_fields: usize,
     /// At most this many bytes of request header fields (each counted as
@@ -109,6 +114,7 @@ impl Default for Config {
             body_timeout: Duration::from_secs(2),
             max_concurrency: 512,
             rate_limits: RateLimits::DEFENDER,
+            quotas: QuotaStore::in_process(),
             max_header_fields: 100,
             max_header_bytes: 16 * 1024,
             header_timeout: Duration::from_secs(10),
@@ -133,39 +139,32 @@ pub fn app(config: Config) -> Router {
     };
     let limits = config.rate_limits;
     // Each list endpoint has its own quotas, as each Defender API has.
-    let list_limit = || {
-        middleware::from_fn_with_state(
-            limits::Limiter::new(&[
-                (limits.list_per_minute, Duration::from_secs(60), "a minute"),
-                (limits.list_per_hour, Duration::from_secs(3600), "an hour"),
-            ]),
-            limits::rate_limit,
-        )
+    let limit = |endpoint: &'static str, windows: &[limits::Window]| {
+        middleware::from_fn_with_state(config.quotas.limiter(endpoint, windows), limits::rate_limit)
     };
-    let import_limit = middleware::from_fn_with_state(
-        limits::Limiter::new(&[(
-            limits.import_per_minute,
-            Duration::from_secs(60),
-            "a minute",
-        )]),
-        limits::rate_limit,
-    );
+    let list = limits.list_windows();
 
     let api = Router::new()
         .route(
             "/api/machines",
-            get(machines::list).route_layer(list_limit()),
+            get(machines::list).route_layer(limit("GET /api/machines", &list)),
         )
-        .route("/api/alerts", get(alerts::list).route_layer(list_limit()))
+        .route(
+            "/api/alerts",
+            get(alerts::list).route_layer(limit("GET /api/alerts", &list)),
+        )
         .route(
             "/api/indicators",
             get(intel::list)
-                .route_layer(list_limit())
+                .route_layer(limit("GET /api/indicators", &list))
                 .post(intel::submit),
         )
         .route(
             "/api/indicators/import",
-            post(intel::import).route_layer(import_limit),
+            post(intel::import).route_layer(limit(
+                "POST /api/indicators/import",
+                &limits.import_windows(),
+            )),
         )
         .route("/api/machines/{id}", get(machines::get))
         .route("/api/machines/{id}/isolate", post(machines::isolate))
