@@ -9,4 +9,5 @@ mod hostile;
 mod http_level;
 mod openapi;
 mod otlp;
+mod quotas;
 mod shutdown;
