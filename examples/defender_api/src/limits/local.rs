@@ -11,7 +11,8 @@ use super::{longest, Refusal, Window};
 /// The arrival times of every token and endpoint seen.
 #[derive(Debug, Default)]
 pub(super) struct Table {
-    cells: Mutex<HashMap<(String, &'static str), Vec<Instant>>>,
+    /// Endpoint, then caller: the arrival time of each window.
+    cells: Mutex<HashMap<&'static str, HashMap<String, Vec<Instant>>>>,
 }
 
 impl Table {
@@ -28,7 +29,8 @@ impl Table {
             .cells
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let arrivals = cells.get(&(caller.to_owned(), endpoint));
+        let callers = cells.entry(endpoint).or_default();
+        let arrivals = callers.get(caller);
         // The arrival time of each window if this call is admitted.
         let next: Vec<Instant> = windows
             .iter()
@@ -46,7 +48,12 @@ impl Table {
                 .map(|(&tat, window)| tat.saturating_duration_since(now + window.period())),
         );
         if refusal.is_none() {
-            cells.insert((caller.to_owned(), endpoint), next);
+            match callers.get_mut(caller) {
+                Some(arrivals) => *arrivals = next,
+                None => {
+                    callers.insert(caller.to_owned(), next);
+                }
+            }
         }
         refusal
     }
