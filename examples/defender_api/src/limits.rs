@@ -17,8 +17,11 @@
 //!
 //! - [`QuotaStore::in_process`] keeps it in memory (the tokio clock), each
 //!   process on its own: the store for SQLite and for tests.
-//! - [`QuotaStore::postgres`] keeps it in the table `api_quota`, one row per
-//!   token and endpoint holding every window's arrival time. One statement
+//! - [`QuotaStore::postgres`] (or [`QuotaStore::shared`], once the
+//!   migration has made the table) keeps it in the table `api_quota`, one
+//!   row per token and endpoint holding every window's arrival time. A
+//!   check abandoned at its time limit may still count if the database
+//!   finishes it later (the client was answered 503). One statement
 //!   (`INSERT … ON CONFLICT DO UPDATE … RETURNING`) reads the row, decides
 //!   and writes the row back, timed by the database's clock, so every
 //!   replica on the database shares one quota and the replicas' own clocks
@@ -46,8 +49,9 @@ use sqlx::PgPool;
 
 use super::auth::Principal;
 
-/// `Retry-After` of the 503 answered when the quota cannot be checked.
-pub const UNAVAILABLE_RETRY_AFTER: u64 = 1;
+/// `Retry-After` of the 503 answered when the quota cannot be checked: the
+/// seconds the example asks a client to wait out a database outage.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 2;
 
 /// How long a quota check on PostgreSQL may take before the call is
 /// refused with 503: well below the server's default handler time limit.
@@ -173,10 +177,18 @@ impl QuotaStore {
     /// `migrations/postgres/0002_quotas.sql`). Each check may take
     /// [`DEFAULT_CHECK_TIMEOUT`]; see [`check_timeout`](Self::check_timeout).
     pub async fn postgres(pool: PgPool) -> Result<Self, sqlx::Error> {
-        let table = postgres::Table::open(pool, DEFAULT_CHECK_TIMEOUT).await?;
-        Ok(QuotaStore {
-            backend: Backend::Postgres(table),
-        })
+        postgres::create_table(&pool).await?;
+        Ok(QuotaStore::shared(pool))
+    }
+
+    /// Quotas kept in PostgreSQL behind `pool`, as [`postgres`](Self::postgres)
+    /// makes them, on a database where the migration
+    /// `migrations/postgres/0002_quotas.sql` has run already: nothing is
+    /// sent to the database until the first check.
+    pub fn shared(pool: PgPool) -> Self {
+        QuotaStore {
+            backend: Backend::Postgres(postgres::Table::new(pool, DEFAULT_CHECK_TIMEOUT)),
+        }
     }
 
     /// Sets how long one quota check on PostgreSQL may take, connecting

@@ -59,19 +59,28 @@ impl std::fmt::Display for CheckError {
     }
 }
 
-impl Table {
-    /// Ensures the table exists (the migration's statement, idempotent).
-    pub(super) async fn open(pool: PgPool, timeout: Duration) -> Result<Self, sqlx::Error> {
-        if let Err(error) = sqlx::raw_sql(CREATE).execute(&pool).await {
+/// Creates the table if it does not exist (the migration's statement).
+pub(super) async fn create_table(pool: &PgPool) -> Result<(), sqlx::Error> {
+    match sqlx::raw_sql(CREATE).execute(pool).await {
+        Ok(_) => Ok(()),
+        Err(error) => {
             let raced = error
                 .as_database_error()
                 .and_then(|e| e.code())
                 .is_some_and(|code| CREATED_CONCURRENTLY.contains(&code.as_ref()));
-            if !raced {
-                return Err(error);
+            if raced {
+                Ok(())
+            } else {
+                Err(error)
             }
         }
-        Ok(Table { pool, timeout })
+    }
+}
+
+impl Table {
+    /// Checks on `pool`, each within `timeout`.
+    pub(super) fn new(pool: PgPool, timeout: Duration) -> Self {
+        Table { pool, timeout }
     }
 
     pub(super) fn set_timeout(&mut self, timeout: Duration) {
