@@ -15,9 +15,11 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::middleware;
 use axum::Router;
 use defender_api::auth::{ADMIN_TOKEN, READER_TOKEN};
-use defender_api::{app, Config, QuotaStore, RateLimits};
+use defender_api::{app, limits, Config, QuotaStore, RateLimits};
+use defender_errors::DefenderErrorLayer;
 use http::{Method, Request};
 use http_body_util::BodyExt;
 use sqlx::postgres::PgPoolOptions;
@@ -346,6 +348,20 @@ async fn a_store_on_a_migrated_database_shares_too_and_a_closed_pool_is_503() {
     assert_eq!(get(&a, "/api/machines", READER_TOKEN).await.status, 200);
 }
 
+/// The example's authentication and a limiter in front of one handler
+/// answering `{"value":[]}`, behind the error layer: the rate limit with
+/// nothing else that keeps time.
+fn limited(limiter: limits::Limiter) -> Router {
+    Router::new()
+        .route(
+            "/api/alerts",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"value": []})) })
+                .route_layer(middleware::from_fn_with_state(limiter, limits::rate_limit)),
+        )
+        .layer(middleware::from_fn(defender_api::auth::authenticate))
+        .layer(DefenderErrorLayer::new())
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_in_process_window_refills_on_the_tokio_clock() {
     let two = RateLimits {
@@ -354,13 +370,12 @@ async fn the_in_process_window_refills_on_the_tokio_clock() {
     };
     let quotas = QuotaStore::in_process();
     assert!(!quotas.is_shared());
-    let a = app(Config {
-        rate_limits: two,
-        quotas,
-        ..Config::default()
-    });
-    assert_eq!(get(&a, "/api/alerts", ADMIN_TOKEN).await.status, 200);
-    assert_eq!(get(&a, "/api/alerts", ADMIN_TOKEN).await.status, 200);
+    let a = limited(quotas.limiter("GET /api/alerts", &two.list_windows()));
+    for _ in 0..2 {
+        let reply = get(&a, "/api/alerts", ADMIN_TOKEN).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(&reply.body[..], br#"{"value":[]}"#);
+    }
     // The clock stands still: exactly 30 seconds to wait, whatever the
     // number of refusals.
     for _ in 0..3 {
@@ -371,10 +386,11 @@ async fn the_in_process_window_refills_on_the_tokio_clock() {
     tokio::time::advance(Duration::from_millis(500)).await;
     assert_eq!(get(&a, "/api/alerts", ADMIN_TOKEN).await.status, 200);
     assert_too_many(&get(&a, "/api/alerts", ADMIN_TOKEN).await, 30..=30);
-    // A separate instance of the in-process store counts on its own.
-    let b = app(Config {
-        rate_limits: two,
-        ..Config::default()
-    });
+    // Another token: its own quota in the same store.
+    assert_eq!(get(&a, "/api/alerts", READER_TOKEN).await.status, 200);
+    // Another endpoint of the same store, another store: their own quotas.
+    let other = limited(quotas.limiter("GET /api/machines", &two.list_windows()));
+    assert_eq!(get(&other, "/api/alerts", ADMIN_TOKEN).await.status, 200);
+    let b = limited(QuotaStore::in_process().limiter("GET /api/alerts", &two.list_windows()));
     assert_eq!(get(&b, "/api/alerts", ADMIN_TOKEN).await.status, 200);
 }
