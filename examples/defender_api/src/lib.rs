@@ -20,7 +20,9 @@
 //! Accept check         Accept without JSON -> 406 NotAcceptable
 //! body deadline        body not received in time -> 408 RequestTimeout
 //! Router               DefaultBodyLimit (413), authenticate (401), routes
-//!   list routes        + rate limit 100/min and 1,500/h per token (429)
+//!   list routes        + rate limit 100/min and 1,500/h per token (429),
+//!                        shared by replicas on PostgreSQL (503 when the
+//!                        quota cannot be checked)
 //!   import route       + rate limit 30/min per token (429)
 //! ```
 //!
@@ -75,7 +77,7 @@ mod store;
 pub mod telemetry;
 
 pub use self::db::{Database, DatabaseOptions, OpenError, Seeded};
-pub use self::limits::RateLimits;
+pub use self::limits::{QuotaStore, RateLimits};
 pub use self::serve::{serve, serve_on};
 
 /// The largest request body accepted: 1 MiB.
@@ -184,40 +186,39 @@ pub fn router(config: Config, db: Database) -> Router {
         config: Arc::new(config.clone()),
     };
     let limits = config.rate_limits;
-    // Each list endpoint has its own quotas, as each Defender API has.
-    let list_limit = || {
-        middleware::from_fn_with_state(
-            limits::Limiter::new(&[
-                (limits.list_per_minute, Duration::from_secs(60), "a minute"),
-                (limits.list_per_hour, Duration::from_secs(3600), "an hour"),
-            ]),
-            limits::rate_limit,
-        )
+    // On PostgreSQL the replicas share the quotas (the table comes with
+    // the migrations); on SQLite each process counts its own.
+    let quotas = match state.db.postgres() {
+        Some(pool) => QuotaStore::shared(pool.clone()).check_timeout(config.handler_timeout / 2),
+        None => QuotaStore::in_process(),
     };
-    let import_limit = middleware::from_fn_with_state(
-        limits::Limiter::new(&[(
-            limits.import_per_minute,
-            Duration::from_secs(60),
-            "a minute",
-        )]),
-        limits::rate_limit,
-    );
+    // Each list endpoint has its own quotas, as each Defender API has.
+    let limit = |endpoint: &'static str, windows: &[limits::Window]| {
+        middleware::from_fn_with_state(quotas.limiter(endpoint, windows), limits::rate_limit)
+    };
+    let list = limits.list_windows();
 
     let api = Router::new()
         .route(
             "/api/machines",
-            get(machines::list).route_layer(list_limit()),
+            get(machines::list).route_layer(limit("GET /api/machines", &list)),
         )
-        .route("/api/alerts", get(alerts::list).route_layer(list_limit()))
+        .route(
+            "/api/alerts",
+            get(alerts::list).route_layer(limit("GET /api/alerts", &list)),
+        )
         .route(
             "/api/indicators",
             get(intel::list)
-                .route_layer(list_limit())
+                .route_layer(limit("GET /api/indicators", &list))
                 .post(intel::submit),
         )
         .route(
             "/api/indicators/import",
-            post(intel::import).route_layer(import_limit),
+            post(intel::import).route_layer(limit(
+                "POST /api/indicators/import",
+                &limits.import_windows(),
+            )),
         )
         .route("/api/machines/{id}", get(machines::get))
         .route("/api/machines/{id}/isolate", post(machines::isolate))

@@ -12,4 +12,5 @@ mod openapi;
 mod otlp;
 mod persistence;
 mod replicas;
+mod quotas;
 mod shutdown;
