@@ -11,6 +11,6 @@ mod http_level;
 mod openapi;
 mod otlp;
 mod persistence;
-mod replicas;
 mod quotas;
+mod replicas;
 mod shutdown;
