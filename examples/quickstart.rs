@@ -10,7 +10,7 @@
 //! curl -i http://127.0.0.1:8080/api/panic                 # 500 InternalServerError, payload only logged
 //! curl -i http://127.0.0.1:8080/api/slow                  # 504 GatewayTimeout after 1 s
 //! curl -i -H 'x-ms-client-request-id: my-call-1' http://127.0.0.1:8080/api/whoami
-//! curl -i 'http://127.0.0.1:8080/api/machines/a%0Aforged'  # logged escaped: id=a\nforged
+//! curl -i 'http://127.0.0.1:8080/api/machines/a%0Aforged'  # logged escaped: machine=a\nforged
 //! ```
 //!
 //! The server makes every tracking id itself: a client correlates its calls

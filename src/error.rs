@@ -350,7 +350,17 @@ impl ApiError {
 
     /// The envelope `{"error":{"code":…,"message":…,"target":…}}` as JSON.
     pub fn to_json(&self, target: TrackingId) -> Bytes {
-        envelope_json(self.code.as_str(), self.message(), target)
+        let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = target.as_uuid().hyphenated().encode_lower(&mut id);
+        envelope_json(self.code.as_str(), self.message(), id.as_bytes())
+    }
+
+    /// [`to_json`](Self::to_json) with the target's text already written
+    /// (the layer's id header holds it): `id` is a lower-case hyphenated
+    /// UUID.
+    pub(crate) fn to_json_with_id_text(&self, id: &[u8]) -> Bytes {
+        debug_assert_eq!(id.len(), uuid::fmt::Hyphenated::LENGTH);
+        envelope_json(self.code.as_str(), self.message(), id)
     }
 
     /// The complete response: status, `Content-Type`, `x-ms-error-code`,
@@ -567,13 +577,11 @@ fn envelope_len(code: &str, message: &str) -> usize {
 /// hexadecimal with hyphens, so only the message may need escaping, and the
 /// buffer is sized once. The bytes are those `serde_json` writes for the
 /// same three members in this order.
-fn envelope_json(code: &str, message: &str, target: TrackingId) -> Bytes {
+fn envelope_json(code: &str, message: &str, id: &[u8]) -> Bytes {
     const HEAD: &[u8] = br#"{"error":{"code":""#;
     const MESSAGE: &[u8] = br#"","message":"#;
     const TARGET: &[u8] = br#","target":""#;
     const TAIL: &[u8] = br#""}}"#;
-    let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let id = target.as_uuid().hyphenated().encode_lower(&mut id);
     let mut json = Vec::with_capacity(
         HEAD.len()
             + code.len()
@@ -589,7 +597,7 @@ fn envelope_json(code: &str, message: &str, target: TrackingId) -> Bytes {
     json.extend_from_slice(MESSAGE);
     write_json_string(&mut json, message);
     json.extend_from_slice(TARGET);
-    json.extend_from_slice(id.as_bytes());
+    json.extend_from_slice(id);
     json.extend_from_slice(TAIL);
     Bytes::from(json)
 }
@@ -759,7 +767,7 @@ mod tests {
             "non-ASCII: é, 中文, 🦀, \u{2028}",
             "…",
         ] {
-            let json = envelope_json("BadRequest", message, target);
+            let json = envelope_json("BadRequest", message, target.to_string().as_bytes());
             assert_eq!(
                 json.len(),
                 envelope_len("BadRequest", message),

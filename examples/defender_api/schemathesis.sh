@@ -56,7 +56,7 @@ fi
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 log="$(mktemp)"
-"$server" --addr "127.0.0.1:$port" >"$log" 2>&1 &
+"$server" --addr "127.0.0.1:$port" --database sqlite::memory: >"$log" 2>&1 &
 pid=$!
 cleanup() {
     kill "$pid" 2>/dev/null || true

@@ -89,6 +89,7 @@ pub(crate) fn at(path: &Path, failure: Failure, source: Source) -> ApiError {
             let parent = parent_unless_key(path, &key);
             return unknown_parameter(source, &parent, &key, &fields);
         }
+        Failure::ServerBug(message) => return ApiError::internal(message),
         Failure::NoChoicePresent => {
             return general(
                 source,

@@ -53,6 +53,9 @@ pub(crate) enum Failure {
     NoChoicePresent,
     /// A number too large for the value it makes (a duration, a time).
     OutOfRange,
+    /// The type cannot be read from any input (serde's "can only flatten
+    /// structs and maps"): a server bug, logged, never shown.
+    ServerBug(String),
     /// The input is not well-formed (JSON syntax, an early end), with
     /// where the deserializer says.
     Syntax(String),
@@ -105,6 +108,7 @@ impl fmt::Display for Failure {
             Failure::NoFormMatches => f.write_str("the value matches none of the accepted forms"),
             Failure::NoChoicePresent => f.write_str("none of the accepted parameters is present"),
             Failure::OutOfRange => f.write_str("the value is out of range"),
+            Failure::ServerBug(message) => f.write_str(&echo(message)),
             Failure::Syntax(message) => f.write_str(&echo(message)),
             Failure::Custom(message) => f.write_str(&echo(message)),
         }

@@ -33,8 +33,9 @@ use crate::ApiError;
 /// `B``, `invalid type: F, expected E`, `invalid value: F, expected E`,
 /// `invalid length N, expected E`, `data did not match any variant of
 /// untagged enum T`, `no variant of enum T found in flattened data` and
-/// `overflow deserializing Duration` (or `SystemTime`). The last three
-/// name a Rust type, which never reaches a client.
+/// `overflow deserializing Duration` (or `SystemTime`), which name a Rust
+/// type that never reaches a client, and `can only flatten structs and
+/// maps`, a server bug.
 pub(crate) fn serde_message(text: &str) -> Failure {
     if let Some(field) = quoted_after(text, "missing field ") {
         return Failure::MissingField(Cow::Owned(field.to_owned()));
@@ -83,6 +84,9 @@ pub(crate) fn serde_message(text: &str) -> Failure {
     }
     if text.starts_with("overflow deserializing ") {
         return Failure::OutOfRange;
+    }
+    if text.starts_with("can only flatten structs and maps") {
+        return Failure::ServerBug(text.to_owned());
     }
     Failure::Custom(text.to_owned())
 }
@@ -462,6 +466,23 @@ mod tests {
                 r#"{"secs_since_epoch": 18446744073709551615, "nanos_since_epoch": 0}"#
             )),
             Failure::OutOfRange
+        ));
+    }
+
+    #[test]
+    fn flattening_what_cannot_be_flattened_is_a_server_bug() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Pair(u32, u32);
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct FlatPair {
+            #[serde(flatten)]
+            pair: Pair,
+        }
+        assert!(matches!(
+            serde_message(&said::<FlatPair>("{}")),
+            Failure::ServerBug(_)
         ));
     }
 

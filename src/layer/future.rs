@@ -280,10 +280,16 @@ fn classify(error: BoxError, overload_retry_after: u64) -> ApiError {
 
 fn envelope_body<B>(error: &ApiError, request: &RequestContext) -> ResponseBody<B> {
     if request.head {
-        ResponseBody::empty()
-    } else {
-        ResponseBody::envelope(error.to_json(request.id))
+        return ResponseBody::empty();
     }
+    // The id header, not yet on the response, already holds the id's text.
+    let json = match &request.id_header {
+        Some((_, text)) if text.len() == uuid::fmt::Hyphenated::LENGTH => {
+            error.to_json_with_id_text(text.as_bytes())
+        }
+        _ => error.to_json(request.id),
+    };
+    ResponseBody::envelope(json)
 }
 
 fn set_id_header(headers: &mut HeaderMap, request: &mut RequestContext) {

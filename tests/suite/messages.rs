@@ -275,6 +275,20 @@ async fn serde_messages_naming_a_type_are_said_without_it() {
             assert!(!message.contains(name), "{message}");
         }
     }
+    // A type serde cannot flatten fails on every body: a server bug, not
+    // the client's, and its text is only logged.
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct FlatPair {
+        #[serde(flatten)]
+        pair: PairStruct,
+    }
+    let app = Router::new()
+        .route("/pair", post(|Json(_): Json<FlatPair>| async { "ok" }))
+        .layer(DefenderErrorLayer::new());
+    send(&app, post_json("/pair", "{}".to_owned()))
+        .await
+        .assert_envelope(500, "InternalServerError", "");
     let err = defender_errors::extract::from_query::<Flat>("ip=1")
         .err()
         .unwrap();

@@ -10,7 +10,7 @@ use super::auth::{AlertReadAll, Require};
 use defender_odata::ODataQuery;
 
 use super::listing::{self, Alerts};
-use super::machines::{to_values, GetErrors, ListErrors};
+use super::machines::{GetErrors, ListErrors};
 use super::store::Alert;
 use super::AppState;
 
@@ -28,9 +28,8 @@ pub(crate) async fn list(
     _: Require<AlertReadAll>,
     query: ODataQuery<Alerts>,
     State(state): State<AppState>,
-) -> Json<Value> {
-    let items = to_values(&state.store.read().alerts);
-    listing::respond("Alerts", &query, &items)
+) -> Result<Json<Value>, ApiError> {
+    listing::alerts(&state.db, &query).await
 }
 
 /// Retrieves an alert by its id.
@@ -48,11 +47,8 @@ pub(crate) async fn get(
     Path(id): Path<String>,
     State(state): State<AppState>,
 ) -> Result<Json<Alert>, ApiError> {
-    let store = state.store.read();
-    let alert = store
-        .alerts
-        .iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| ApiError::entity_not_found("Alert", &id))?;
-    Ok(Json(alert.clone()))
+    let alert = state.db.alert(&id).await?;
+    Ok(Json(
+        alert.ok_or_else(|| ApiError::entity_not_found("Alert", &id))?,
+    ))
 }

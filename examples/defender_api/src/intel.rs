@@ -18,7 +18,7 @@ use super::auth::{Principal, Require, TiReadAll, TiReadWriteAll};
 use defender_odata::ODataQuery;
 
 use super::listing::{self, Indicators};
-use super::machines::{to_values, ListErrors};
+use super::machines::ListErrors;
 use super::store::{self, FileInfo, HostStats, Indicator, IpStats};
 use super::AppState;
 
@@ -53,15 +53,16 @@ pub(crate) async fn file(
     Path(hash): Path<FileHash>,
     State(state): State<AppState>,
 ) -> Result<Json<FileInfo>, ApiError> {
-    let store = state.store.read();
     let hex = hash.as_str();
-    let found = store.files.iter().find(|f| match hash.kind() {
-        HashKind::Sha1 => f.sha1 == hex,
-        HashKind::Sha256 => f.sha256 == hex,
-        HashKind::Md5 => f.md5 == hex,
-    });
-    let file = found.ok_or_else(|| ApiError::entity_not_found("File", hex))?;
-    Ok(Json(file.clone()))
+    let column = match hash.kind() {
+        HashKind::Sha1 => "sha1",
+        HashKind::Sha256 => "sha256",
+        HashKind::Md5 => "md5",
+    };
+    let file = state.db.file(column, hex).await?;
+    Ok(Json(
+        file.ok_or_else(|| ApiError::entity_not_found("File", hex))?,
+    ))
 }
 
 /// `GET /api/domains/{domain}/stats`: a domain never seen in the
@@ -79,15 +80,14 @@ pub(crate) async fn domain_stats(
     _: Require<TiReadAll>,
     Path(domain): Path<DomainName>,
     State(state): State<AppState>,
-) -> Json<HostStats> {
-    let store = state.store.read();
-    let stats = store.domains.iter().find(|d| d.host == domain.as_str());
-    Json(stats.cloned().unwrap_or_else(|| HostStats {
+) -> Result<Json<HostStats>, ApiError> {
+    let stats = state.db.domain(domain.as_str()).await?;
+    Ok(Json(stats.unwrap_or_else(|| HostStats {
         host: domain.into_string(),
         org_prevalence: "0".to_owned(),
         org_first_seen: None,
         org_last_seen: None,
-    }))
+    })))
 }
 
 /// Organization statistics of an IP address; one never seen has a
@@ -105,16 +105,15 @@ pub(crate) async fn ip_stats(
     _: Require<TiReadAll>,
     Path(ip): Path<IpAddress>,
     State(state): State<AppState>,
-) -> Json<IpStats> {
-    let store = state.store.read();
+) -> Result<Json<IpStats>, ApiError> {
     let text = ip.to_string();
-    let stats = store.ips.iter().find(|s| s.ip_address == text);
-    Json(stats.cloned().unwrap_or(IpStats {
+    let stats = state.db.ip(&text).await?;
+    Ok(Json(stats.unwrap_or(IpStats {
         ip_address: text,
         org_prevalence: "0".to_owned(),
         org_first_seen: None,
         org_last_seen: None,
-    }))
+    })))
 }
 
 /// One indicator as submitted: `POST /api/indicators` and each element of
@@ -246,7 +245,7 @@ impl IndicatorRequest {
             created_by: creator.name.to_owned(),
             creation_time_date_time_utc: now.clone(),
             last_update_time: now,
-            source_type: "User",
+            source_type: "User".to_owned(),
         })
     }
 }
@@ -276,7 +275,8 @@ pub(crate) async fn submit(
     Body(request): Body<IndicatorRequest>,
 ) -> Result<Json<Indicator>, ApiError> {
     let indicator = request.into_indicator(&principal)?;
-    Ok(Json(state.store.write().upsert_indicator(indicator)))
+    let mut stored = state.db.upsert_indicators(vec![indicator]).await?;
+    Ok(Json(stored.pop().expect("one indicator in, one out")))
 }
 
 /// The body of an import.
@@ -324,37 +324,48 @@ pub(crate) async fn import(
     Require(principal, ..): Require<TiReadWriteAll>,
     State(state): State<AppState>,
     Body(request): Body<ImportRequest>,
-) -> Json<ImportResponse> {
-    let mut store = state.store.write();
-    let results: Vec<ImportResult> = request
+) -> Result<Json<ImportResponse>, ApiError> {
+    // Checked first; the valid ones are stored in one transaction, which
+    // commits before the answer is sent.
+    let checked: Vec<Result<Indicator, ImportResult>> = request
         .indicators
         .into_iter()
         .map(|item| {
             let submitted = item.indicator_value.clone();
-            match item.into_indicator(&principal) {
-                Ok(indicator) => {
-                    let stored = store.upsert_indicator(indicator);
-                    ImportResult {
-                        id: Some(stored.id),
-                        indicator: stored.indicator_value,
-                        is_failed: false,
-                        failure_reason: None,
-                    }
-                }
-                Err(error) => ImportResult {
+            item.into_indicator(&principal)
+                .map_err(|error| ImportResult {
                     id: None,
                     indicator: submitted,
                     is_failed: true,
                     failure_reason: Some(error.message().to_owned()),
-                },
-            }
+                })
         })
         .collect();
-    Json(ImportResponse {
+    let valid: Vec<Indicator> = checked
+        .iter()
+        .filter_map(|item| item.as_ref().ok().cloned())
+        .collect();
+    let mut stored = state.db.upsert_indicators(valid).await?.into_iter();
+    let results = checked
+        .into_iter()
+        .map(|item| match item {
+            Ok(_) => {
+                let stored = stored.next().expect("one stored indicator per valid one");
+                ImportResult {
+                    id: Some(stored.id),
+                    indicator: stored.indicator_value,
+                    is_failed: false,
+                    failure_reason: None,
+                }
+            }
+            Err(failed) => failed,
+        })
+        .collect();
+    Ok(Json(ImportResponse {
         context:
             "/api/$metadata#Collection(microsoft.windowsDefenderATP.api.ImportIndicatorResult)",
         value: results,
-    })
+    }))
 }
 
 /// Lists indicators, with OData options.
@@ -371,7 +382,6 @@ pub(crate) async fn list(
     _: Require<TiReadAll>,
     query: ODataQuery<Indicators>,
     State(state): State<AppState>,
-) -> Json<Value> {
-    let items = to_values(&state.store.read().indicators);
-    listing::respond("Indicators", &query, &items)
+) -> Result<Json<Value>, ApiError> {
+    listing::indicators(&state.db, &query).await
 }

@@ -20,12 +20,18 @@
 //! Accept check         Accept without JSON -> 406 NotAcceptable
 //! body deadline        body not received in time -> 408 RequestTimeout
 //! Router               DefaultBodyLimit (413), authenticate (401), routes
-//!   list routes        + rate limit 100/min and 1,500/h per token (429)
+//!   list routes        + rate limit 100/min and 1,500/h per token (429),
+//!                        shared by replicas on PostgreSQL (503 when the
+//!                        quota cannot be checked)
 //!   import route       + rate limit 30/min per token (429)
 //! ```
 //!
 //! `GET /openapi.json` (no token) serves the OpenAPI document, generated
-//! from the handlers' annotations: see [`openapi`].
+//! from the handlers' annotations: see [`openapi`]. `GET /healthz` (no
+//! token) answers 200 when the database answers, else 503.
+//!
+//! The tenant lives in a database ([`Database`]): SQLite (a file, or in
+//! memory) or PostgreSQL, chosen by [`Config::database`].
 //!
 //! The stack is one service in front of the whole router (installed as the
 //! outer router's fallback service), so the concurrency limit counts every
@@ -58,6 +64,9 @@ use tower::ServiceBuilder;
 
 mod alerts;
 pub mod auth;
+#[doc(hidden)]
+pub mod bench_support;
+pub mod db;
 mod intel;
 pub mod limits;
 mod listing;
@@ -67,8 +76,9 @@ pub mod serve;
 mod store;
 pub mod telemetry;
 
-pub use self::limits::RateLimits;
-pub use self::serve::serve;
+pub use self::db::{Database, DatabaseOptions, OpenError, Seeded};
+pub use self::limits::{QuotaStore, RateLimits};
+pub use self::serve::{serve, serve_on};
 
 /// The largest request body accepted: 1 MiB.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -100,6 +110,35 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// On shutdown, requests in flight get this long to finish.
     pub shutdown_timeout: Duration,
+    /// Where the tenant lives: `sqlite::memory:` (the default here: a
+    /// throwaway tenant), `sqlite://FILE?mode=rwc`, or `postgres://…`. The
+    /// binary's default is the file `defender-api.db` in its working
+    /// directory.
+    pub database: String,
+    /// Connections to the database; a request that gets none within half
+    /// the handler time limit is 503.
+    pub database_connections: u32,
+    /// Seed a demo tenant with this many machines (see
+    /// [`DatabaseOptions::demo_machines`]).
+    pub demo_machines: Option<u64>,
+    /// Drop the tenant's data at start and seed it again.
+    pub reset_database: bool,
+}
+
+impl Config {
+    /// How [`Database::open`] opens this configuration's database. The
+    /// acquire timeout is half the handler time limit, so a request that
+    /// waits for a connection is answered 503 before the limit cuts it.
+    pub fn database_options(&self) -> DatabaseOptions {
+        DatabaseOptions {
+            url: self.database.clone(),
+            acquire_timeout: self.handler_timeout / 2,
+            max_connections: self.database_connections,
+            statement_timeout: self.handler_timeout,
+            demo_machines: self.demo_machines,
+            reset: self.reset_database,
+        }
+    }
 }
 
 impl Default for Config {
@@ -114,6 +153,10 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(10),
+            database: "sqlite::memory:".to_owned(),
+            database_connections: 16,
+            demo_machines: None,
+            reset_database: false,
         }
     }
 }
@@ -121,51 +164,61 @@ impl Default for Config {
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    store: store::Shared,
+    db: Database,
     config: Arc<Config>,
 }
 
-/// The whole API, seeded, behind its middleware stack.
-pub fn app(config: Config) -> Router {
+/// The whole API behind its middleware stack, on the database of
+/// `config` (opened, migrated and seeded first).
+///
+/// # Errors
+///
+/// The database cannot be opened, migrated or seeded.
+pub async fn app(config: Config) -> Result<Router, OpenError> {
+    let (db, _) = Database::open(&config.database_options()).await?;
+    Ok(router(config, db))
+}
+
+/// The whole API behind its middleware stack, on `db`.
+pub fn router(config: Config, db: Database) -> Router {
     let state = AppState {
-        store: store::Shared::seeded(),
+        db,
         config: Arc::new(config.clone()),
     };
     let limits = config.rate_limits;
-    // Each list endpoint has its own quotas, as each Defender API has.
-    let list_limit = || {
-        middleware::from_fn_with_state(
-            limits::Limiter::new(&[
-                (limits.list_per_minute, Duration::from_secs(60), "a minute"),
-                (limits.list_per_hour, Duration::from_secs(3600), "an hour"),
-            ]),
-            limits::rate_limit,
-        )
+    // On PostgreSQL the replicas share the quotas (the table comes with
+    // the migrations); on SQLite each process counts its own.
+    let quotas = match state.db.postgres() {
+        Some(pool) => QuotaStore::shared(pool.clone()).check_timeout(config.handler_timeout / 2),
+        None => QuotaStore::in_process(),
     };
-    let import_limit = middleware::from_fn_with_state(
-        limits::Limiter::new(&[(
-            limits.import_per_minute,
-            Duration::from_secs(60),
-            "a minute",
-        )]),
-        limits::rate_limit,
-    );
+    // Each list endpoint has its own quotas, as each Defender API has.
+    let limit = |endpoint: &'static str, windows: &[limits::Window]| {
+        middleware::from_fn_with_state(quotas.limiter(endpoint, windows), limits::rate_limit)
+    };
+    let list = limits.list_windows();
 
     let api = Router::new()
         .route(
             "/api/machines",
-            get(machines::list).route_layer(list_limit()),
+            get(machines::list).route_layer(limit("GET /api/machines", &list)),
         )
-        .route("/api/alerts", get(alerts::list).route_layer(list_limit()))
+        .route(
+            "/api/alerts",
+            get(alerts::list).route_layer(limit("GET /api/alerts", &list)),
+        )
         .route(
             "/api/indicators",
             get(intel::list)
-                .route_layer(list_limit())
+                .route_layer(limit("GET /api/indicators", &list))
                 .post(intel::submit),
         )
         .route(
             "/api/indicators/import",
-            post(intel::import).route_layer(import_limit),
+            post(intel::import).route_layer(limit(
+                "POST /api/indicators/import",
+                &limits.import_windows(),
+            )),
         )
         .route("/api/machines/{id}", get(machines::get))
         .route("/api/machines/{id}/isolate", post(machines::isolate))
@@ -187,8 +240,9 @@ pub fn app(config: Config) -> Router {
         .route("/api/simulate/slow", get(simulate_slow))
         .route("/api/simulate/delay", get(simulate_delay))
         .layer(middleware::from_fn(auth::authenticate))
-        // The document needs no token.
+        // The document and the health check need no token.
         .route("/openapi.json", get(openapi::document))
+        .route("/healthz", get(healthz))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
 
@@ -211,6 +265,33 @@ pub fn app(config: Config) -> Router {
         ))
         .service(api);
     Router::new().fallback_service(stack)
+}
+
+/// `GET /healthz`: whether the server can serve, which is whether its
+/// database answers. No token needed.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "GetHealth",
+    tag = "meta",
+    responses((status = 200, description = "The database answers", body = Health), HealthErrors),
+    security(())
+)]
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.db.ping().await?;
+    Ok(Json(Health { status: "Healthy" }))
+}
+
+defender_errors::error_responses! {
+    /// `GET /healthz`: the database does not answer (503), or fails otherwise.
+    struct HealthErrors: ServiceUnavailable, InternalServerError;
+}
+
+/// The answer of `GET /healthz`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    /// Always `Healthy`.
+    status: &'static str,
 }
 
 /// A handler bug, on purpose: the layer answers 500 with an empty message

@@ -3,8 +3,13 @@
 //!
 //! Handlers take `ODataQuery<Machines>` (or `Alerts`, `Indicators`), which
 //! rejects a malformed or disallowed `$filter`, `$top`, `$skip`,
-//! `$orderby`, `$select`, `$expand` or `$count` with `ODataError`, and hand
-//! their items to [`respond`].
+//! `$orderby`, `$select`, `$expand` or `$count` with `ODataError`. The
+//! query is translated to SQL (defender-odata's `sql` feature) for the
+//! table's storage described here, and run as one statement, plus a count
+//! with `$count=true`: no list reads a whole table. The translation
+//! refuses, with a 400 `ODataError`, what SQL cannot answer as the
+//! in-memory evaluator would (for example `tolower` on a property that may
+//! hold non-ASCII text).
 
 use std::sync::LazyLock;
 
@@ -15,21 +20,153 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema as OaSchema, T
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
+use super::db::{Database, Read, ReadValue, Stored};
 use super::store::{Alert, Indicator, Machine};
+use defender_errors::ApiError;
+use defender_odata::sql::{Column, SqlSchema};
 
-/// The page of `items` that `query` selects, as Defender sends a list.
-pub(crate) fn respond<M>(entity_set: &str, query: &ODataQuery<M>, items: &[Value]) -> Json<Value> {
-    let page = query.page(items);
+/// `GET /api/machines`: the page `query` selects.
+pub(crate) async fn machines<M>(
+    db: &Database,
+    query: &ODataQuery<M>,
+) -> Result<Json<Value>, ApiError> {
+    static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
+        // Every text of a machine is ASCII (the seed writes them), so
+        // tolower/toupper translate exactly.
+        let text = |name: &str| Column::new(name).not_null().ascii_only();
+        SqlSchema::builder(<Machines as ODataSchema>::schema(), "machines")
+            .column("id", text("id"))
+            .column("computerDnsName", text("computer_dns_name"))
+            .column("firstSeen", Column::new("first_seen").not_null())
+            .column("lastSeen", Column::new("last_seen").not_null())
+            .column("osPlatform", text("os_platform"))
+            .column("osVersion", Column::new("os_version").ascii_only())
+            .column("agentVersion", Column::new("agent_version").ascii_only())
+            .column("lastIpAddress", Column::new("last_ip_address").ascii_only())
+            .column("healthStatus", text("health_status"))
+            .column("riskScore", text("risk_score"))
+            .column("exposureLevel", text("exposure_level"))
+            .column("onboardingStatus", text("onboarding_status"))
+            .column(
+                "machineTags",
+                Column::child_table("machine_tags", "machine_id", "tag")
+                    .not_null()
+                    .ascii_only(),
+            )
+            .column("isIsolated", Column::new("is_isolated").not_null())
+            .key("id")
+            .build()
+    });
+    list("Machines", db, query, &STORAGE).await
+}
+
+/// `GET /api/alerts`: the page `query` selects.
+pub(crate) async fn alerts(
+    db: &Database,
+    query: &ODataQuery<Alerts>,
+) -> Result<Json<Value>, ApiError> {
+    static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
+        let text = |name: &str| Column::new(name).not_null().ascii_only();
+        SqlSchema::builder(<Alerts as ODataSchema>::schema(), "alerts")
+            .column("id", text("id"))
+            .column("incidentId", Column::new("incident_id").not_null())
+            .column("title", text("title"))
+            .column("category", Column::new("category").ascii_only())
+            .column("severity", text("severity"))
+            .column("status", text("status"))
+            .column("detectionSource", text("detection_source"))
+            .column(
+                "alertCreationTime",
+                Column::new("alert_creation_time").not_null(),
+            )
+            .column("machineId", text("machine_id"))
+            .column("computerDnsName", text("computer_dns_name"))
+            .key("id")
+            .build()
+    });
+    list("Alerts", db, query, &STORAGE).await
+}
+
+/// `GET /api/indicators`: the page `query` selects.
+pub(crate) async fn indicators(
+    db: &Database,
+    query: &ODataQuery<Indicators>,
+) -> Result<Json<Value>, ApiError> {
+    static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
+        // Titles, descriptions and creators come from requests: any text,
+        // so tolower/toupper on them are refused rather than folded
+        // differently than in memory.
+        let text = |name: &str| Column::new(name).not_null();
+        SqlSchema::builder(<Indicators as ODataSchema>::schema(), "indicators")
+            .column("id", text("id").ascii_only())
+            .column("indicatorValue", text("indicator_value"))
+            .column("indicatorType", text("indicator_type").ascii_only())
+            .column("action", text("action").ascii_only())
+            .column("title", text("title"))
+            .column("description", text("description"))
+            .column("severity", text("severity").ascii_only())
+            .column("createdBy", text("created_by"))
+            .column(
+                "creationTimeDateTimeUtc",
+                Column::new("creation_time_date_time_utc").not_null(),
+            )
+            .column("lastUpdateTime", Column::new("last_update_time").not_null())
+            .column("sourceType", text("source_type").ascii_only())
+            .key("id")
+            .build()
+    });
+    list("Indicators", db, query, &STORAGE).await
+}
+
+/// The page of `entity_set` that `query` selects, as Defender sends a
+/// list: one `SELECT` (and one `COUNT(*)` with `$count=true`) built by the
+/// OData translation, every value of the request bound.
+async fn list<M>(
+    entity_set: &str,
+    db: &Database,
+    query: &ODataQuery<M>,
+    storage: &SqlSchema,
+) -> Result<Json<Value>, ApiError> {
+    let sql = query.to_sql(storage, db.backend())?;
+    let read: Vec<Read> = sql
+        .columns()
+        .iter()
+        .map(|selected| {
+            let property = &selected.property;
+            let ty = query
+                .schema()
+                .property(property)
+                .map(|p| p.ty().clone())
+                .unwrap_or(T::String);
+            let column = storage
+                .column(property)
+                .map_or_else(|| property.clone(), |c| c.name().to_owned());
+            let (stored, value) = match ty {
+                T::DateTime => (Stored::Time, ReadValue::Text),
+                T::StringCollection => (Stored::Tags, ReadValue::Text),
+                T::Integer => (Stored::Plain, ReadValue::Integer),
+                T::Boolean => (Stored::Plain, ReadValue::Boolean),
+                _ => (Stored::Plain, ReadValue::Text),
+            };
+            Read {
+                property: property.clone(),
+                column,
+                stored,
+                value,
+            }
+        })
+        .collect();
+    let (items, count) = db.page(&sql, storage.table(), &read, query.count()).await?;
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
         Value::from(format!("/api/$metadata#{entity_set}")),
     );
-    if let Some(count) = page.count {
+    if let Some(count) = count {
         body.insert("@odata.count".to_owned(), Value::from(count));
     }
-    body.insert("value".to_owned(), Value::Array(page.value));
-    Json(Value::Object(body))
+    body.insert("value".to_owned(), Value::Array(items));
+    Ok(Json(Value::Object(body)))
 }
 
 /// `GET /api/machines`
@@ -82,6 +219,7 @@ impl ODataSchema for Machines {
                 .property("onboardingStatus", T::String, C::ALL)
                 .property("machineTags", T::StringCollection, C::FILTER | C::SELECT)
                 .property("isIsolated", T::Boolean, C::ALL)
+                .key("id")
                 .build()
         });
         &SCHEMA
@@ -113,6 +251,7 @@ impl ODataSchema for Alerts {
                 .property("alertCreationTime", T::DateTime, C::ALL)
                 .property("machineId", T::String, C::ALL)
                 .property("computerDnsName", T::String, C::ALL)
+                .key("id")
                 .build()
         });
         &SCHEMA
@@ -156,6 +295,7 @@ impl ODataSchema for Indicators {
                 .property("creationTimeDateTimeUtc", T::DateTime, C::ALL)
                 .property("lastUpdateTime", T::DateTime, C::ALL)
                 .property("sourceType", T::String, C::ALL)
+                .key("id")
                 .build()
         });
         &SCHEMA

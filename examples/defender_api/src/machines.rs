@@ -54,9 +54,8 @@ pub(crate) async fn list(
     _: Require<MachineReadAll>,
     query: ODataQuery<Machines>,
     State(state): State<AppState>,
-) -> Json<Value> {
-    let items = to_values(&state.store.read().machines);
-    listing::respond("Machines", &query, &items)
+) -> Result<Json<Value>, ApiError> {
+    listing::machines(&state.db, &query).await
 }
 
 /// Retrieves a machine by its id.
@@ -74,9 +73,8 @@ pub(crate) async fn get(
     Path(id): Path<String>,
     State(state): State<AppState>,
 ) -> Result<Json<Machine>, ApiError> {
-    let store = state.store.read();
-    let machine = store.machine(&id).ok_or_else(|| not_found(&id))?;
-    Ok(Json(machine.clone()))
+    let machine = state.db.machine(&id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Json(machine))
 }
 
 /// The body of `isolate`.
@@ -114,37 +112,40 @@ pub(crate) async fn isolate(
     Body(request): Body<IsolateRequest>,
 ) -> Result<Response, ApiError> {
     let isolation = request.isolation_type.unwrap_or(IsolationType::Full);
-    let mut store = state.store.write();
-    let machine = store.machine_mut(&id).ok_or_else(|| not_found(&id))?;
-    if isolation == IsolationType::Selective {
-        if !machine.os_platform.starts_with("Windows") {
-            return Err(ApiError::os_platform_not_supported(&machine.os_platform));
-        }
-        if version_below(&machine.agent_version, MIN_SELECTIVE_ISOLATION_VERSION) {
-            return Err(ApiError::client_version_not_supported(
-                "Selective isolation",
-                MIN_SELECTIVE_ISOLATION_VERSION,
-            ));
-        }
-    }
-    if machine.is_isolated {
-        return Err(ApiError::disallowed_operation(&format!(
-            "Cannot isolate machine {id}: it is already isolated"
-        )));
-    }
-    machine.is_isolated = true;
     let scope = match isolation {
         IsolationType::Full => "Full",
         IsolationType::Selective => "Selective",
     };
-    let action = new_action(
-        machine,
-        "Isolate",
-        Some(scope),
-        principal.name,
-        request.comment,
-    );
-    Ok(created(&mut store, action))
+    let check = |machine: &Machine| {
+        if isolation == IsolationType::Selective {
+            if !machine.os_platform.starts_with("Windows") {
+                return Err(ApiError::os_platform_not_supported(&machine.os_platform));
+            }
+            let agent = machine.agent_version.as_deref().unwrap_or("0");
+            if version_below(agent, MIN_SELECTIVE_ISOLATION_VERSION) {
+                return Err(ApiError::client_version_not_supported(
+                    "Selective isolation",
+                    MIN_SELECTIVE_ISOLATION_VERSION,
+                ));
+            }
+        }
+        Ok(())
+    };
+    let make = |machine: &Machine| {
+        new_action(
+            machine,
+            "Isolate",
+            Some(scope),
+            principal.name,
+            request.comment,
+        )
+    };
+    match state.db.set_isolation(&id, true, check, make).await? {
+        Some(action) => Ok(created(action)),
+        None => Err(ApiError::disallowed_operation(&format!(
+            "Cannot isolate machine {id}: it is already isolated"
+        ))),
+    }
 }
 
 /// The body of `unisolate` and the other comment-only actions.
@@ -172,16 +173,14 @@ pub(crate) async fn unisolate(
     State(state): State<AppState>,
     Body(request): Body<CommentRequest>,
 ) -> Result<Response, ApiError> {
-    let mut store = state.store.write();
-    let machine = store.machine_mut(&id).ok_or_else(|| not_found(&id))?;
-    if !machine.is_isolated {
-        return Err(ApiError::disallowed_operation(&format!(
+    let make =
+        |machine: &Machine| new_action(machine, "Unisolate", None, principal.name, request.comment);
+    match state.db.set_isolation(&id, false, |_| Ok(()), make).await? {
+        Some(action) => Ok(created(action)),
+        None => Err(ApiError::disallowed_operation(&format!(
             "Cannot release machine {id} from isolation: it is not isolated"
-        )));
+        ))),
     }
-    machine.is_isolated = false;
-    let action = new_action(machine, "Unisolate", None, principal.name, request.comment);
-    Ok(created(&mut store, action))
 }
 
 /// The body of `runliveresponse`.
@@ -213,7 +212,7 @@ pub(crate) async fn run_live_response(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    if !state.store.read().features.live_response {
+    if !state.db.live_response().await? {
         return Err(ApiError::disabled_feature().with_cause("live response is off for this tenant"));
     }
     let Body(body) = Body::<LiveResponseRequest>::from_request(request, &()).await?;
@@ -222,10 +221,10 @@ pub(crate) async fn run_live_response(
             "A live response session needs at least one command.",
         ));
     }
-    let mut store = state.store.write();
-    let machine = store.machine_mut(&id).ok_or_else(|| not_found(&id))?;
-    let action = new_action(machine, "LiveResponse", None, principal.name, body.comment);
-    Ok(created(&mut store, action))
+    let make =
+        |machine: &Machine| new_action(machine, "LiveResponse", None, principal.name, body.comment);
+    let action = state.db.record_action(&id, make).await?;
+    Ok(created(action.ok_or_else(|| not_found(&id))?))
 }
 
 /// Retrieves a machine action by its id.
@@ -243,9 +242,7 @@ pub(crate) async fn get_action(
     Path(id): Path<String>,
     State(state): State<AppState>,
 ) -> Result<Json<MachineAction>, ApiError> {
-    let store = state.store.read();
-    let action = store.action(&id)?;
-    Ok(Json(action.clone()))
+    Ok(Json(action(&state, &id).await?))
 }
 
 /// `GET /api/machineactions/{id}/GetPackageUri`: the download link of a
@@ -266,8 +263,7 @@ pub(crate) async fn package_uri(
     Path(id): Path<String>,
     State(state): State<AppState>,
 ) -> Result<Json<PackageUri>, ApiError> {
-    let store = state.store.read();
-    let action = store.action(&id)?;
+    let action = action(&state, &id).await?;
     if action.kind != "CollectInvestigationPackage" {
         return Err(ApiError::bad_request(format!(
             "Machine action {id} is of type {}; only a CollectInvestigationPackage action has a package.",
@@ -322,10 +318,18 @@ fn new_action(
     }
 }
 
-/// Records `action` and answers 201 with it.
-fn created(store: &mut store::Store, action: MachineAction) -> Response {
-    store.actions.push(action.clone());
+/// Answers 201 with `action`, which is stored already.
+fn created(action: MachineAction) -> Response {
     (StatusCode::CREATED, Json(action)).into_response()
+}
+
+/// The machine action with `id`, or the `ResourceNotFound` that names it.
+async fn action(state: &AppState, id: &str) -> Result<MachineAction, ApiError> {
+    state
+        .db
+        .action(id)
+        .await?
+        .ok_or_else(|| ApiError::entity_not_found("Machine action", id))
 }
 
 /// Whether dotted version `version` is below `minimum`, comparing
@@ -337,13 +341,6 @@ fn version_below(version: &str, minimum: &str) -> bool {
     version.resize(len, 0);
     minimum.resize(len, 0);
     version < minimum
-}
-
-pub(crate) fn to_values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
-    items
-        .iter()
-        .map(|item| serde_json::to_value(item).expect("entities always serialize"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! A runnable, in-memory imitation of the Microsoft Defender for Endpoint
-//! REST API whose every failure leaves as the Defender error envelope.
+//! A runnable imitation of the Microsoft Defender for Endpoint REST API
+//! whose every failure leaves as the Defender error envelope.
 //!
-//! It serves a seeded demo tenant (machines, alerts, machine actions,
+//! It serves a seeded demo tenant, kept in a database (a SQLite file by
+//! default, PostgreSQL for replicas), (machines, alerts, machine actions,
 //! files, domains, IPs, indicators) with bearer-token authentication,
 //! per-token rate limits, a handler time limit, a concurrency limit, and a
 //! few endpoints that fail on purpose under `/api/simulate/`. The README's
@@ -22,6 +23,11 @@
 //! --shutdown-timeout-ms N     on Ctrl-C or SIGTERM, time left to requests in flight (default 10000)
 //! --max-header-fields N       request header fields, 431 beyond (default 100)
 //! --max-header-bytes N        bytes of request header fields, 431 beyond (default 16384)
+//! --database URL              sqlite://FILE?mode=rwc, sqlite::memory: or postgres://…
+//!                             (default sqlite://defender-api.db?mode=rwc, in the working directory)
+//! --database-connections N    connections in the pool (default 16)
+//! --demo-machines N           seed a demo tenant of N machines (re-seeds a tenant of another size)
+//! --reset                     drop the tenant's data and seed it again
 //! ```
 //!
 //! Ctrl-C (SIGINT) or SIGTERM stops accepting connections, closes idle
@@ -39,7 +45,12 @@ use app::{Config, RateLimits};
 const USAGE: &str = "usage: defender_api [--addr HOST:PORT] [--log-format text|json] \
 [--handler-timeout-ms N] [--body-timeout-ms N] [--max-concurrency N] [--rate-limit-scale N] \
 [--header-timeout-ms N] [--idle-timeout-ms N] [--shutdown-timeout-ms N] \
-[--max-header-fields N] [--max-header-bytes N]";
+[--max-header-fields N] [--max-header-bytes N] [--database URL] [--database-connections N] \
+[--demo-machines N] [--reset]";
+
+/// The database when `--database` is not given: a file in the working
+/// directory, created on first start.
+const DEFAULT_DATABASE: &str = "sqlite://defender-api.db?mode=rwc";
 
 struct Options {
     addr: String,
@@ -51,12 +62,19 @@ fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         addr: "127.0.0.1:8080".to_owned(),
         json_logs: false,
-        config: Config::default(),
+        config: Config {
+            database: DEFAULT_DATABASE.to_owned(),
+            ..Config::default()
+        },
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Err(String::new());
+        }
+        if flag == "--reset" {
+            options.config.reset_database = true;
+            continue;
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number = || {
@@ -84,6 +102,12 @@ fn parse_args() -> Result<Options, String> {
             "--shutdown-timeout-ms" => options.config.shutdown_timeout = millis()?,
             "--max-header-fields" => options.config.max_header_fields = count()?,
             "--max-header-bytes" => options.config.max_header_bytes = count()?,
+            "--database" => options.config.database = value.clone(),
+            "--database-connections" => {
+                options.config.database_connections =
+                    u32::try_from(number()?.max(1)).unwrap_or(u32::MAX);
+            }
+            "--demo-machines" => options.config.demo_machines = Some(number()?),
             "--rate-limit-scale" => {
                 let scale = u32::try_from(number()?).unwrap_or(u32::MAX);
                 options.config.rate_limits = RateLimits::DEFENDER.scaled(scale.max(1));
@@ -167,15 +191,36 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (db, seeded) = match app::Database::open(&options.config.database_options()).await {
+        Ok(opened) => opened,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let addr = listener
         .local_addr()
         .expect("a bound listener has an address");
     println!("listening on http://{addr}");
+    match seeded {
+        app::Seeded::Fresh(machines) => {
+            println!(
+                "database: {} (seeded now, {machines} machines)",
+                db.location()
+            );
+        }
+        app::Seeded::Reused(_) => {
+            println!(
+                "database: {} (reused; --reset seeds it again)",
+                db.location()
+            );
+        }
+    }
     println!("tokens: Authorization: Bearer {ADMIN_TOKEN}   (every permission)");
     println!("        Authorization: Bearer {READER_TOKEN}  (Machine.Read.All, Alert.Read.All, Ti.Read.All)");
     println!("try:    curl -H 'Authorization: Bearer {ADMIN_TOKEN}' http://{addr}/api/machines");
 
-    match app::serve(listener, options.config, shutdown).await {
+    match app::serve_on(listener, options.config, db, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");

@@ -24,7 +24,7 @@ use crate::{alerts, intel, machines};
 #[openapi(
     info(
         title = "Defender-like API",
-        description = "An in-memory imitation of the Microsoft Defender for Endpoint REST API. \
+        description = "An imitation of the Microsoft Defender for Endpoint REST API. \
 Every error is the Defender envelope `{\"error\": {\"code\", \"message\", \"target\"}}`; \
 each operation lists the codes it can return, one response per status.",
         license(name = "MIT", identifier = "MIT")
@@ -49,6 +49,7 @@ each operation lists the codes it can return, one response per status.",
         crate::simulate_slow,
         crate::simulate_delay,
         document,
+        crate::healthz,
     ),
     components(schemas(FileHash, DomainName, IpAddress)),
     modifiers(&Stack),

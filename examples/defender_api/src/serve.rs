@@ -1,4 +1,4 @@
-//! The HTTP server around [`app`]: hyper-util's connection
+//! The HTTP server around [`app`](crate::app): hyper-util's connection
 //! builder, its timers and limits, and graceful shutdown.
 //!
 //! - HTTP/1.1 and HTTP/2 over cleartext (h2c, prior knowledge) on the same
@@ -45,7 +45,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
 
-use crate::{app, Config};
+use crate::{router, Config, Database};
 
 /// hyper's HTTP/1 header count is at least this, and at least twice the
 /// server's own limit.
@@ -55,24 +55,44 @@ const HYPER_MIN_HEADERS: usize = 10_000;
 /// large, and at least four times the server's own limit.
 const HYPER_MIN_HEAD_BYTES: usize = 2 << 20;
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then stops
+/// Serves [`app`](crate::app) on `listener` until `shutdown` resolves, then stops
 /// accepting connections (the listener is closed), closes idle
 /// connections, and returns once the requests in flight have been answered
 /// or [`Config::shutdown_timeout`] has passed. `main` runs exactly this,
 /// with Ctrl-C or SIGTERM as `shutdown`.
 ///
+/// The database of [`Config::database`] is opened (migrated, seeded)
+/// first; [`serve_on`] takes one opened already.
+///
 /// # Errors
 ///
-/// None at present: a failed `accept` is logged and retried, and a failed
-/// connection is logged and closed. The `Result` leaves room for errors
-/// that must stop the server.
+/// The database cannot be opened. Otherwise none: a failed `accept` is
+/// logged and retried, and a failed connection is logged and closed.
 pub async fn serve(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let (db, _) = Database::open(&config.database_options())
+        .await
+        .map_err(io::Error::other)?;
+    serve_on(listener, config, db, shutdown).await
+}
+
+/// [`serve()`] on a database opened already. The pool is closed when the
+/// server has stopped.
+///
+/// # Errors
+///
+/// None at present; see [`serve()`].
+pub async fn serve_on(
+    listener: TcpListener,
+    config: Config,
+    db: Database,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let builder = Arc::new(builder(&config));
-    let service = TowerToHyperService::new(app(config.clone()));
+    let service = TowerToHyperService::new(router(config.clone(), db.clone()));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -125,6 +145,7 @@ pub async fn serve(
         connections.abort_all();
     }
     while connections.join_next().await.is_some() {}
+    db.close().await;
     Ok(())
 }
 

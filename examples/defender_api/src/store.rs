@@ -1,61 +1,16 @@
-//! The demo tenant: entities as Defender spells them (camelCase JSON), the
-//! seed data, and the tenant's feature flags. Everything lives in memory
-//! behind one lock that is never held across an `.await`.
+//! The demo tenant's entities as Defender spells them (camelCase JSON) and
+//! as the database stores them (snake_case columns), and the seed data:
+//! the nine named machines with their alerts, actions, files, domains and
+//! IPs, plus, for `--demo-machines N`, generated machines, alerts and
+//! indicators, deterministically. The database ([`crate::db`]) holds them.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// The store shared by every handler.
-#[derive(Clone)]
-pub(crate) struct Shared(Arc<RwLock<Store>>);
-
-impl Shared {
-    /// The seeded tenant.
-    pub(crate) fn seeded() -> Self {
-        Shared(Arc::new(RwLock::new(Store::seed())))
-    }
-
-    /// Read access. A poisoned lock (a panic while writing) is still read:
-    /// the demo data has no invariant a half-done write could break.
-    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Store> {
-        self.0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Write access.
-    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Store> {
-        self.0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// The tenant's data.
-pub(crate) struct Store {
-    pub(crate) features: TenantFeatures,
-    pub(crate) machines: Vec<Machine>,
-    pub(crate) alerts: Vec<Alert>,
-    pub(crate) actions: Vec<MachineAction>,
-    pub(crate) files: Vec<FileInfo>,
-    pub(crate) domains: Vec<HostStats>,
-    pub(crate) ips: Vec<IpStats>,
-    pub(crate) indicators: Vec<Indicator>,
-    next_indicator_id: u64,
-}
-
-/// Tenant feature flags, as the security admin set them.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TenantFeatures {
-    /// Live response (remote shell on devices). Off in the demo tenant.
-    pub(crate) live_response: bool,
-}
-
 /// A device (`GET /api/machines`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Machine {
     pub(crate) id: String,
@@ -63,25 +18,26 @@ pub(crate) struct Machine {
     pub(crate) first_seen: String,
     pub(crate) last_seen: String,
     pub(crate) os_platform: String,
-    pub(crate) os_version: String,
-    pub(crate) agent_version: String,
-    pub(crate) last_ip_address: String,
+    pub(crate) os_version: Option<String>,
+    pub(crate) agent_version: Option<String>,
+    pub(crate) last_ip_address: Option<String>,
     pub(crate) health_status: String,
     pub(crate) risk_score: String,
     pub(crate) exposure_level: String,
     pub(crate) onboarding_status: String,
+    #[sqlx(skip)]
     pub(crate) machine_tags: Vec<String>,
     pub(crate) is_isolated: bool,
 }
 
 /// An alert (`GET /api/alerts`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Alert {
     pub(crate) id: String,
-    pub(crate) incident_id: u64,
+    pub(crate) incident_id: i64,
     pub(crate) title: String,
-    pub(crate) category: String,
+    pub(crate) category: Option<String>,
     pub(crate) severity: String,
     pub(crate) status: String,
     pub(crate) detection_source: String,
@@ -91,11 +47,12 @@ pub(crate) struct Alert {
 }
 
 /// A machine action: what `isolate` and its siblings create.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MachineAction {
     pub(crate) id: String,
     #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
     pub(crate) kind: String,
     pub(crate) scope: Option<String>,
     pub(crate) requestor: String,
@@ -108,16 +65,16 @@ pub(crate) struct MachineAction {
 }
 
 /// File information (`GET /api/files/{hash}`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FileInfo {
     pub(crate) sha1: String,
     pub(crate) sha256: String,
     pub(crate) md5: String,
-    pub(crate) global_prevalence: u64,
+    pub(crate) global_prevalence: i64,
     pub(crate) global_first_observed: String,
     pub(crate) global_last_observed: String,
-    pub(crate) size: u64,
+    pub(crate) size: i64,
     pub(crate) file_type: Option<String>,
     pub(crate) is_pe_file: bool,
     pub(crate) file_publisher: Option<String>,
@@ -129,7 +86,7 @@ pub(crate) struct FileInfo {
 }
 
 /// Organization statistics of a domain (`GET /api/domains/{domain}/stats`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct HostStats {
     pub(crate) host: String,
@@ -139,7 +96,7 @@ pub(crate) struct HostStats {
 }
 
 /// Organization statistics of an IP address (`GET /api/ips/{ip}/stats`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct IpStats {
     pub(crate) ip_address: String,
@@ -149,7 +106,7 @@ pub(crate) struct IpStats {
 }
 
 /// A custom indicator of compromise (`POST /api/indicators`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Indicator {
     pub(crate) id: String,
@@ -162,44 +119,32 @@ pub(crate) struct Indicator {
     pub(crate) created_by: String,
     pub(crate) creation_time_date_time_utc: String,
     pub(crate) last_update_time: String,
-    pub(crate) source_type: &'static str,
+    pub(crate) source_type: String,
 }
 
-impl Store {
-    /// The machine with `id` (ids are compared as Defender does: exactly).
-    pub(crate) fn machine(&self, id: &str) -> Option<&Machine> {
-        self.machines.iter().find(|m| m.id == id)
-    }
+/// Everything a fresh tenant holds, in the order it is stored.
+pub(crate) struct Tenant {
+    pub(crate) live_response: bool,
+    pub(crate) machines: Vec<Machine>,
+    pub(crate) alerts: Vec<Alert>,
+    pub(crate) actions: Vec<MachineAction>,
+    pub(crate) files: Vec<FileInfo>,
+    pub(crate) domains: Vec<HostStats>,
+    pub(crate) ips: Vec<IpStats>,
+    pub(crate) indicators: Vec<Indicator>,
+}
 
-    /// The machine action with `id`, or the `ResourceNotFound` that names it.
-    pub(crate) fn action(&self, id: &str) -> Result<&MachineAction, defender_errors::ApiError> {
-        self.actions
-            .iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| defender_errors::ApiError::entity_not_found("Machine action", id))
-    }
+/// The named machines of the demo tenant.
+pub(crate) const NAMED_MACHINES: u64 = 9;
 
-    /// The machine with `id`, for changing it.
-    pub(crate) fn machine_mut(&mut self, id: &str) -> Option<&mut Machine> {
-        self.machines.iter_mut().find(|m| m.id == id)
-    }
-
-    /// Stores a new indicator, or replaces the one with the same value and
-    /// type (Defender's "submit or update"), and returns it.
-    pub(crate) fn upsert_indicator(&mut self, mut indicator: Indicator) -> Indicator {
-        if let Some(existing) = self.indicators.iter_mut().find(|i| {
-            i.indicator_value == indicator.indicator_value
-                && i.indicator_type == indicator.indicator_type
-        }) {
-            indicator.id = existing.id.clone();
-            indicator.creation_time_date_time_utc = existing.creation_time_date_time_utc.clone();
-            *existing = indicator.clone();
-            return indicator;
-        }
-        self.next_indicator_id += 1;
-        indicator.id = self.next_indicator_id.to_string();
-        self.indicators.push(indicator.clone());
-        indicator
+impl Tenant {
+    /// The demo tenant with `machines` machines: the nine named ones, then
+    /// generated ones (see [`Tenant::extend`]). The same count gives the
+    /// same tenant.
+    pub(crate) fn generate(machines: u64) -> Tenant {
+        let mut tenant = Tenant::seed();
+        tenant.extend(machines.saturating_sub(NAMED_MACHINES));
+        tenant
     }
 
     fn seed() -> Self {
@@ -209,7 +154,7 @@ impl Store {
                 "ws-finance-01.contoso.local",
                 ("Windows11", "23H2", "10.8760.22631.3007"),
                 ("Active", "High", "High"),
-                "2026-11-24T08:12:44.3358031Z",
+                "2026-11-24T08:12:44.3358030Z",
                 &["Finance", "Prod"],
                 false,
             ),
@@ -218,7 +163,7 @@ impl Store {
                 "ws-sales-07.contoso.local",
                 ("Windows10", "22H2", "10.8210.19041.4046"),
                 ("Active", "Medium", "Medium"),
-                "2026-11-24T07:58:02.1144906Z",
+                "2026-11-24T07:58:02.1144900Z",
                 &["Sales"],
                 false,
             ),
@@ -236,7 +181,7 @@ impl Store {
                 "srv-dc-01.contoso.local",
                 ("WindowsServer2019", "1809", "10.8760.17763.5206"),
                 ("Active", "Informational", "Low"),
-                "2026-11-24T08:15:00.9871234Z",
+                "2026-11-24T08:15:00.9871230Z",
                 &["Prod", "DomainController"],
                 false,
             ),
@@ -245,7 +190,7 @@ impl Store {
                 "srv-files-02.contoso.local",
                 ("WindowsServer2019", "1809", "10.8760.17763.5206"),
                 ("Active", "High", "High"),
-                "2026-11-24T06:02:37.5550001Z",
+                "2026-11-24T06:02:37.5550000Z",
                 &["Prod"],
                 true,
             ),
@@ -254,7 +199,7 @@ impl Store {
                 "lnx-web-01.contoso.local",
                 ("Linux", "Ubuntu 22.04", "101.24052.0002"),
                 ("Active", "None", "Low"),
-                "2026-11-24T08:10:10.1010101Z",
+                "2026-11-24T08:10:10.1010100Z",
                 &["Prod", "Web"],
                 false,
             ),
@@ -272,7 +217,7 @@ impl Store {
                 "mac-design-04.contoso.local",
                 ("macOS", "14.4", "101.24032.0007"),
                 ("Active", "Medium", "Medium"),
-                "2026-11-24T07:45:31.2718281Z",
+                "2026-11-24T07:45:31.2718280Z",
                 &["Design"],
                 false,
             ),
@@ -302,10 +247,8 @@ impl Store {
             (11, "Phishing link clicked", "InitialAccess", "Medium", "New", 0, "2026-11-24T08:02:03.0000000Z"),
             (12, "Persistence through scheduled task", "Persistence", "Medium", "New", 1, "2026-11-23T19:48:27.0000000Z"),
         ];
-        let mut store = Store {
-            features: TenantFeatures {
-                live_response: false,
-            },
+        let mut store = Tenant {
+            live_response: false,
             alerts: Vec::new(),
             actions: Vec::new(),
             files: seed_files(),
@@ -350,7 +293,6 @@ impl Store {
                 ),
             ],
             indicators: Vec::new(),
-            next_indicator_id: 0,
             machines,
         };
         store.alerts = alerts
@@ -361,7 +303,7 @@ impl Store {
                     id: format!("da6374729003828{n:04}_{}", 1_364_969_609 + n),
                     incident_id: 400 + n,
                     title: title.to_owned(),
-                    category: category.to_owned(),
+                    category: Some(category.to_owned()),
                     severity: severity.to_owned(),
                     status: status.to_owned(),
                     detection_source: "WindowsDefenderAtp".to_owned(),
@@ -404,6 +346,193 @@ impl Store {
     }
 }
 
+impl Tenant {
+    /// Adds `count` generated machines, about as many alerts (0 to 2 per
+    /// machine) and an indicator for every fourth machine. Values vary
+    /// (every platform, health, risk and exposure, dates over two years,
+    /// tags with quotes, `%` and `_`), some are null (OS version, agent
+    /// version, last IP address, alert category), and a given count always
+    /// gives the same rows.
+    fn extend(&mut self, count: u64) {
+        const PLATFORMS: [(&str, &str, &[&str]); 5] = [
+            ("Windows10", "ws", &["22H2", "21H2", "1809"]),
+            ("Windows11", "ws", &["23H2", "22H2"]),
+            ("WindowsServer2019", "srv", &["1809"]),
+            ("Linux", "lnx", &["Ubuntu 22.04", "RHEL 9.3", "Debian 12"]),
+            ("macOS", "mac", &["14.4", "13.6"]),
+        ];
+        const HEALTH: [&str; 6] = [
+            "Active",
+            "Inactive",
+            "ImpairedCommunication",
+            "NoSensorData",
+            "NoSensorDataImpairedCommunication",
+            "Unknown",
+        ];
+        const RISK: [&str; 5] = ["None", "Informational", "Low", "Medium", "High"];
+        const EXPOSURE: [&str; 4] = ["None", "Low", "Medium", "High"];
+        const TAGS: [&str; 10] = [
+            "Prod",
+            "Finance",
+            "Sales",
+            "Legacy",
+            "Web",
+            "Build",
+            "Design",
+            "O'Brien",
+            "100%_off",
+            "back\\slash",
+        ];
+        const TITLES: [(&str, &str); 6] = [
+            ("Suspicious PowerShell command line", "Execution"),
+            ("Possible credential dumping", "CredentialAccess"),
+            ("Suspicious file dropped", "Malware"),
+            ("Unusual outbound connection", "CommandAndControl"),
+            ("Phishing link clicked", "InitialAccess"),
+            ("Persistence through scheduled task", "Persistence"),
+        ];
+        const SEVERITIES: [&str; 5] = ["UnSpecified", "Informational", "Low", "Medium", "High"];
+        const STATUSES: [&str; 4] = ["Unknown", "New", "InProgress", "Resolved"];
+        const INDICATOR_TYPES: [&str; 6] = [
+            "FileSha1",
+            "FileSha256",
+            "FileMd5",
+            "IpAddress",
+            "DomainName",
+            "Url",
+        ];
+        const ACTIONS: [&str; 3] = ["Alert", "Block", "Allowed"];
+        const INDICATOR_SEVERITIES: [&str; 4] = ["Informational", "Low", "Medium", "High"];
+        // 2025-01-01T00:00:00Z and two years of seconds after it.
+        const START: u64 = 1_735_689_600;
+        const SPAN: u64 = 2 * 365 * 86_400;
+
+        let mut rng = SplitMix64(0x5eed_d3fe_11de_2026);
+        let mut alert_number: i64 = 1000;
+        let mut indicator_number = self.indicators.len() as u64;
+        for n in 0..count {
+            let pick = |rng: &mut SplitMix64, len: usize| (rng.next() % len as u64) as usize;
+            let (platform, prefix, versions) = PLATFORMS[pick(&mut rng, PLATFORMS.len())];
+            let id = format!(
+                "{:016x}{:016x}{:08x}",
+                rng.next(),
+                rng.next(),
+                rng.next() as u32
+            );
+            let first = START + rng.next() % SPAN;
+            let last = first + rng.next() % (START + SPAN - first + 1);
+            let mut tags = Vec::new();
+            for _ in 0..pick(&mut rng, 4) {
+                let tag = TAGS[pick(&mut rng, TAGS.len())].to_owned();
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            let machine = Machine {
+                id,
+                computer_dns_name: format!("{prefix}-{n:06}.contoso.local"),
+                first_seen: timestamp(first, (rng.next() % 1_000_000) as u32 * 10),
+                last_seen: timestamp(last, (rng.next() % 1_000_000) as u32 * 10),
+                os_platform: platform.to_owned(),
+                os_version: (!rng.next().is_multiple_of(10))
+                    .then(|| versions[pick(&mut rng, versions.len())].to_owned()),
+                agent_version: (!rng.next().is_multiple_of(20)).then(|| {
+                    format!(
+                        "10.{}.{}.{}",
+                        3000 + rng.next() % 6000,
+                        17_000 + rng.next() % 6000,
+                        rng.next() % 6000
+                    )
+                }),
+                last_ip_address: (!rng.next().is_multiple_of(7)).then(|| {
+                    format!(
+                        "10.{}.{}.{}",
+                        rng.next() % 256,
+                        rng.next() % 256,
+                        1 + rng.next() % 254
+                    )
+                }),
+                health_status: HEALTH[pick(&mut rng, HEALTH.len())].to_owned(),
+                risk_score: RISK[pick(&mut rng, RISK.len())].to_owned(),
+                exposure_level: EXPOSURE[pick(&mut rng, EXPOSURE.len())].to_owned(),
+                onboarding_status: "Onboarded".to_owned(),
+                machine_tags: tags,
+                is_isolated: rng.next().is_multiple_of(25),
+            };
+            for _ in 0..pick(&mut rng, 3) {
+                alert_number += 1;
+                let (title, category) = TITLES[pick(&mut rng, TITLES.len())];
+                let created = START + rng.next() % SPAN;
+                self.alerts.push(Alert {
+                    id: format!("da{:016x}_{alert_number}", rng.next()),
+                    incident_id: alert_number / 2,
+                    title: title.to_owned(),
+                    category: (!rng.next().is_multiple_of(9)).then(|| category.to_owned()),
+                    severity: SEVERITIES[pick(&mut rng, SEVERITIES.len())].to_owned(),
+                    status: STATUSES[pick(&mut rng, STATUSES.len())].to_owned(),
+                    detection_source: "WindowsDefenderAtp".to_owned(),
+                    alert_creation_time: timestamp(created, (rng.next() % 1_000_000) as u32 * 10),
+                    machine_id: machine.id.clone(),
+                    computer_dns_name: machine.computer_dns_name.clone(),
+                });
+            }
+            if n.is_multiple_of(4) {
+                indicator_number += 1;
+                let kind = INDICATOR_TYPES[pick(&mut rng, INDICATOR_TYPES.len())];
+                let a = rng.next();
+                let value = match kind {
+                    "FileSha1" => format!("{a:016x}{:016x}{:08x}", rng.next(), rng.next() as u32),
+                    "FileSha256" => format!(
+                        "{a:016x}{:016x}{:016x}{:016x}",
+                        rng.next(),
+                        rng.next(),
+                        rng.next()
+                    ),
+                    "FileMd5" => format!("{a:016x}{:016x}", rng.next()),
+                    // Unique per indicator number (below 2^24).
+                    "IpAddress" => format!(
+                        "10.{}.{}.{}",
+                        indicator_number >> 16 & 0xff,
+                        indicator_number >> 8 & 0xff,
+                        indicator_number & 0xff
+                    ),
+                    "DomainName" => format!("host-{indicator_number}.malicious.example"),
+                    _ => format!("https://host-{indicator_number}.malicious.example/p?q={a}"),
+                };
+                let created = timestamp(START + rng.next() % SPAN, 0);
+                self.indicators.push(Indicator {
+                    id: indicator_number.to_string(),
+                    indicator_value: value,
+                    indicator_type: kind.to_owned(),
+                    action: ACTIONS[pick(&mut rng, ACTIONS.len())].to_owned(),
+                    title: format!("Demo indicator {indicator_number}"),
+                    description: "Generated for a demo tenant".to_owned(),
+                    severity: INDICATOR_SEVERITIES[pick(&mut rng, INDICATOR_SEVERITIES.len())]
+                        .to_owned(),
+                    created_by: "demo-admin".to_owned(),
+                    creation_time_date_time_utc: created.clone(),
+                    last_update_time: created,
+                    source_type: "User".to_owned(),
+                });
+            }
+            self.machines.push(machine);
+        }
+    }
+}
+
+/// The splitmix64 generator: a fixed seed gives a fixed sequence.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
 fn machine(
     id: &str,
     dns: &str,
@@ -419,9 +548,12 @@ fn machine(
         first_seen: "2024-02-12T10:00:00.0000000Z".to_owned(),
         last_seen: last_seen.to_owned(),
         os_platform: os_platform.to_owned(),
-        os_version: os_version.to_owned(),
-        agent_version: agent_version.to_owned(),
-        last_ip_address: format!("10.0.1.{}", u8::from_str_radix(&id[..2], 16).unwrap_or(1)),
+        os_version: Some(os_version.to_owned()),
+        agent_version: Some(agent_version.to_owned()),
+        last_ip_address: Some(format!(
+            "10.0.1.{}",
+            u8::from_str_radix(&id[..2], 16).unwrap_or(1)
+        )),
         health_status: health_status.to_owned(),
         risk_score: risk_score.to_owned(),
         exposure_level: exposure_level.to_owned(),
@@ -433,7 +565,7 @@ fn machine(
 
 /// (number, title, category, severity, status, index of the machine, creation time)
 type AlertSeed = (
-    u64,
+    i64,
     &'static str,
     &'static str,
     &'static str,
@@ -449,8 +581,8 @@ fn seed_files() -> Vec<FileInfo> {
             sha256: "413c58c8267d2c8648d8f6384bacc2ae9c929b2b96578b6860b5087cd1bd6462".to_owned(),
             md5: "7c6c2e3c4a5e8b1d9f0a2b4c6d8e0f1a".to_owned(),
             global_prevalence: 180_022,
-            global_first_observed: "2017-07-27T16:41:07.3600773Z".to_owned(),
-            global_last_observed: "2026-11-24T05:31:06.1940128Z".to_owned(),
+            global_first_observed: "2017-07-27T16:41:07.3600770Z".to_owned(),
+            global_last_observed: "2026-11-24T05:31:06.1940120Z".to_owned(),
             size: 22_139_496,
             file_type: Some("PortableExecutable".to_owned()),
             is_pe_file: true,
@@ -521,7 +653,13 @@ pub(crate) fn now() -> String {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let seconds = since_epoch.as_secs();
+    // Whole microseconds: what the database keeps of a time.
+    timestamp(since_epoch.as_secs(), since_epoch.subsec_micros() * 10)
+}
+
+/// `seconds` after the epoch and `ticks` of 100 ns, as Defender writes a
+/// time.
+fn timestamp(seconds: u64, ticks: u32) -> String {
     let (year, month, day) = civil_date(seconds / 86_400);
     let in_day = seconds % 86_400;
     format!(
@@ -529,7 +667,7 @@ pub(crate) fn now() -> String {
         in_day / 3600,
         in_day % 3600 / 60,
         in_day % 60,
-        since_epoch.subsec_nanos() / 100
+        ticks
     )
 }
 

@@ -4,6 +4,10 @@
 //! `target` equal to `x-ms-request-id` and `code` equal to
 //! `x-ms-error-code`; a normal request succeeding after each failure; the
 //! success paths; and hundreds of concurrent requests, each with its own id.
+//!
+//! They run on an in-memory SQLite tenant, or with
+//! `DEFENDER_API_TEST_DATABASE=postgres` on PostgreSQL (a database per
+//! server), so every endpoint is proven on both engines.
 
 use crate::common;
 
@@ -64,6 +68,12 @@ fn config() -> Config {
 
 impl Server {
     async fn start(config: Config) -> Server {
+        // Each server has a tenant of its own, in the database the run
+        // asks for (see `common::test_database`).
+        let database = tokio::task::spawn_blocking(common::test_database)
+            .await
+            .unwrap();
+        let config = Config { database, ..config };
         // Served by the same `serve` as `main`, until the test ends.
         let (addr, stop, _server) = common::start(config).await;
         let client = Client::builder(TokioExecutor::new()).build_http();

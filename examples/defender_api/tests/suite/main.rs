@@ -5,8 +5,12 @@
 mod common;
 
 mod conformance;
+mod database;
 mod hostile;
 mod http_level;
 mod openapi;
 mod otlp;
+mod persistence;
+mod quotas;
+mod replicas;
 mod shutdown;

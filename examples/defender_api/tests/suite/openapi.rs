@@ -24,7 +24,7 @@ async fn call(mut request: Request<Body>) -> Reply {
         handler_timeout: Duration::from_millis(500),
         ..Config::default()
     };
-    let response = app(config).oneshot(request).await.unwrap();
+    let response = app(config).await.unwrap().oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     Reply {
         status: parts.status,

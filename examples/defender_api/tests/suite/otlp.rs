@@ -59,7 +59,7 @@ async fn collector() -> (
 async fn the_exported_span_of_a_failed_request_has_the_target_as_trace_id() {
     let (collector, mut exports) = collector().await;
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_defender_api"))
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", "127.0.0.1:0", "--database", "sqlite::memory:"])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())

@@ -199,7 +199,7 @@ async fn binary_stops_on(signal: &str) {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_defender_api"))
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", "127.0.0.1:0", "--database", "sqlite::memory:"])
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

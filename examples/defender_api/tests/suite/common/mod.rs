@@ -251,3 +251,159 @@ pub async fn in_flight_isolate(addr: std::net::SocketAddr, body: &str) -> Raw {
     );
     raw
 }
+
+/// A JSON client of one server, with a bearer token.
+#[derive(Clone)]
+pub struct Api {
+    pub addr: std::net::SocketAddr,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<Bytes>,
+    >,
+}
+
+impl Api {
+    /// A client of the server at `addr`.
+    pub fn new(addr: std::net::SocketAddr) -> Api {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        Api { addr, client }
+    }
+
+    /// Sends `method path` with the admin token and `body` (JSON when
+    /// given); fails the test only when no answer comes.
+    pub async fn send(&self, method: http::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr))
+            .header("authorization", "Bearer demo-admin");
+        let bytes = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Bytes::from(json.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request = builder.body(http_body_util::Full::new(bytes)).unwrap();
+        let response = within("a response", self.client.request(request))
+            .await
+            .unwrap();
+        let (parts, body) = response.into_parts();
+        let body = within("the body", http_body_util::BodyExt::collect(body))
+            .await
+            .unwrap()
+            .to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(http::Method::GET, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(http::Method::POST, path, Some(body)).await
+    }
+}
+
+/// An indicator as `POST /api/indicators` takes it.
+pub fn indicator(value: &str, kind: &str, title: &str) -> Value {
+    serde_json::json!({
+        "IndicatorValue": value,
+        "IndicatorType": kind,
+        "Action": "Block",
+        "Title": title,
+        "Description": "Submitted by the database tests",
+    })
+}
+
+/// A path segment or query value, percent-encoded.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A server started by [`start`], stopped by [`Running::stop`].
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub api: Api,
+    signal: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Serves the example with `config` and waits until it answers.
+    pub async fn start(config: defender_api::Config) -> Running {
+        let (addr, signal, server) = start(config).await;
+        let api = Api::new(addr);
+        let running = Running {
+            addr,
+            api,
+            signal,
+            server,
+        };
+        // serve() opens the database before it accepts: the first answer
+        // proves it open (or the server task failed).
+        let reply = running.api.get("/healthz").await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        running
+    }
+
+    /// Stops the server as SIGTERM does and waits until it has stopped
+    /// (its database pool closed).
+    pub async fn stop(self) {
+        let _ = self.signal.send(());
+        within("the server to stop", self.server)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// A fresh PostgreSQL, or `None` (said once) outside CI without its
+/// binaries; started off the async runtime's threads.
+pub async fn postgres() -> Option<std::sync::Arc<temp_postgres::TempPostgres>> {
+    tokio::task::spawn_blocking(temp_postgres::TempPostgres::start)
+        .await
+        .unwrap()
+        .map(std::sync::Arc::new)
+}
+
+/// Runs a blocking PostgreSQL control command (stop, start again, create a
+/// database) off the async runtime's threads.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+/// The database a conformance server runs on: `sqlite::memory:`, or with
+/// `DEFENDER_API_TEST_DATABASE=postgres` a fresh database of one
+/// PostgreSQL shared by the test process (CI runs the conformance tests
+/// both ways). Blocking: it may start PostgreSQL and runs `createdb`.
+pub fn test_database() -> String {
+    static POSTGRES: std::sync::OnceLock<temp_postgres::TempPostgres> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    match std::env::var("DEFENDER_API_TEST_DATABASE").as_deref() {
+        Ok("postgres") => {
+            let pg = POSTGRES.get_or_init(|| {
+                temp_postgres::TempPostgres::start()
+                    .expect("DEFENDER_API_TEST_DATABASE=postgres needs PostgreSQL binaries")
+            });
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            pg.create_database(&format!("conformance_{n}"))
+        }
+        Ok("sqlite") | Err(_) => "sqlite::memory:".to_owned(),
+        Ok(other) => panic!("DEFENDER_API_TEST_DATABASE is postgres or sqlite, not {other:?}"),
+    }
+}
