@@ -226,7 +226,9 @@ impl SqlQuery {
         self.limit
     }
 
-    /// The `OFFSET`: `$skip`, or 0.
+    /// The `OFFSET`: `$skip`, or 0; at most `i64::MAX`, the largest offset
+    /// SQLite and PostgreSQL take (no table has that many rows, so the
+    /// page is empty either way).
     pub fn offset(&self) -> u64 {
         self.offset
     }
@@ -330,7 +332,7 @@ impl<M> ODataQuery<M> {
             condition,
             order_by,
             limit: self.top().unwrap_or(self.schema().max_top()),
-            offset: self.skip().unwrap_or(0),
+            offset: Ord::min(self.skip().unwrap_or(0), i64::MAX as u64),
             columns,
         })
     }

@@ -204,3 +204,29 @@ fn integer_against_double_column_is_refused_on_postgres_only() {
     let query = parse(&query_string(Some("n lt x"), None, None, None));
     assert_eq!(evaluated(&query), crate::fixture::from_sqlite(&query).0);
 }
+
+/// A `$skip` past `i64::MAX` (which neither engine takes as an `OFFSET`)
+/// runs, on both engines, and gives an empty page as in memory.
+#[test]
+fn a_skip_beyond_every_row_is_an_empty_page() {
+    let query = parse("$select=id&$skip=18446744073709551614&$top=5");
+    assert_eq!(query.page(items()).value, Vec::<Value>::new());
+    let dbs = databases();
+    let sqlite = query.to_sql(storage(), Backend::Sqlite).unwrap();
+    assert_eq!(sqlite.offset(), 9223372036854775807);
+    let (text, values) = sqlite.select_statement().build_sqlx(SqliteQueryBuilder);
+    let rows = dbs
+        .runtime
+        .block_on(sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(&dbs.sqlite))
+        .unwrap();
+    assert!(rows.is_empty());
+    if let Some((postgres, _)) = &dbs.postgres {
+        let sql = query.to_sql(storage(), Backend::Postgres).unwrap();
+        let (text, values) = sql.select_statement().build_sqlx(PostgresQueryBuilder);
+        let rows = dbs
+            .runtime
+            .block_on(sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(postgres))
+            .unwrap();
+        assert!(rows.is_empty());
+    }
+}
