@@ -277,17 +277,6 @@ impl Database {
         let wanted = demo_machines.map(|n| Ord::max(n, store::NAMED_MACHINES));
         on_pool!(self, pool, builder => {
             let mut tx = pool.begin().await?;
-            if self.is_postgres() {
-                // Servers starting at once on one PostgreSQL seed in turn:
-                // without the lock, one that read "no tenant" before the
-                // other committed would delete the other's rows and
-                // collide with them. The lock is held to the end of the
-                // transaction, and the read below sees what the first
-                // committed.
-                sqlx::query("SELECT pg_advisory_xact_lock(7460313)")
-                    .execute(&mut *tx)
-                    .await?;
-            }
             let (sql, values) = Query::select()
                 .column("demo_machines")
                 .from("tenant")
