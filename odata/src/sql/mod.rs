@@ -136,7 +136,7 @@
 //! let (text, values) = sql.select_statement().build(SqliteQueryBuilder);
 //! assert_eq!(
 //!     text,
-//!     r#"SELECT "machines"."id", "machines"."dns_name" FROM "machines" WHERE instr(LOWER("machines"."dns_name"), ?) = ? AND "machines"."risk" >= ? ORDER BY "machines"."risk" DESC NULLS LAST, "machines"."id" ASC NULLS FIRST LIMIT ? OFFSET ?"#
+//!     r#"SELECT "machines"."id", "machines"."dns_name" FROM "machines" WHERE instr(LOWER("machines"."dns_name"), ?) = ? AND "machines"."risk" >= ? ORDER BY "machines"."risk" DESC NULLS LAST, "machines"."id" ASC LIMIT ? OFFSET ?"#
 //! );
 //! assert_eq!(values.0.len(), 5);
 //!
@@ -183,8 +183,11 @@ pub struct OrderKey {
     pub expr: SExpr,
     /// Ascending or descending.
     pub order: Order,
-    /// Where nulls go (explicit: the engines' defaults differ).
-    pub nulls: NullOrdering,
+    /// Where nulls go, explicit because the engines' defaults differ;
+    /// `None` for a column declared not null, so that an index in either
+    /// direction serves the order (PostgreSQL reads a primary key for
+    /// `ASC`, not for `ASC NULLS FIRST`).
+    pub nulls: Option<NullOrdering>,
 }
 
 /// One entry of the select list.
@@ -246,7 +249,12 @@ impl SqlQuery {
             statement.and_where(condition.clone());
         }
         for key in &self.order_by {
-            statement.order_by_expr_with_nulls(key.expr.clone(), key.order.clone(), key.nulls);
+            match key.nulls {
+                Some(nulls) => {
+                    statement.order_by_expr_with_nulls(key.expr.clone(), key.order.clone(), nulls)
+                }
+                None => statement.order_by_expr(key.expr.clone(), key.order.clone()),
+            };
         }
         statement.limit(self.limit).offset(self.offset);
     }
@@ -303,6 +311,10 @@ impl<M> ODataQuery<M> {
         let mut order_by = Vec::new();
         for key in &keys {
             let (order, nulls) = Translator::order(key.descending);
+            let nulls = match storage.columns.get(&key.property) {
+                Some(column) if column.not_null => None,
+                _ => Some(nulls),
+            };
             for expr in translator.order_keys(&key.property)? {
                 order_by.push(OrderKey {
                     expr,
