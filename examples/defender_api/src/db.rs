@@ -679,20 +679,26 @@ pub(crate) fn unavailable(error: sqlx::Error) -> ApiError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::BeginFailed => true,
-        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            let code = code.as_ref();
-            // PostgreSQL: connection exceptions (08), insufficient
-            // resources (53), operator intervention such as a shutdown
-            // (57P0x). SQLite: busy (5) and locked (6), with their
-            // extended codes.
-            code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P")
-                || code == "40001"
-                || code == "40P01"
-                || matches!(code.parse::<u32>().map(|c| c & 0xff), Ok(5 | 6))
-                    && !code.starts_with('0')
-        }),
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // SQLite: busy (5) and locked (6), with their extended codes.
+                matches!(code.parse::<u32>().map(|c| c & 0xff), Ok(5 | 6))
+            } else {
+                // PostgreSQL: connection exceptions (08), insufficient
+                // resources (53), operator intervention such as a shutdown
+                // (57P0x), and a serialization failure or deadlock, which a
+                // retry resolves.
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || code == "40001"
+                    || code == "40P01"
+            }
+        }
         _ => false,
     };
     if transient {
