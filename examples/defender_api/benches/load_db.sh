@@ -7,6 +7,7 @@
 #    started once; wrk loads one at a time, alternating the engines
 #    (in-memory, SQLite, PostgreSQL, in-memory, ...) within each scenario,
 #    for $ROUNDS rounds of $DURATION. Scenarios:
+#      page     GET /api/machines?$top=50 (the first page, in id order)
 #      list     GET /api/machines?$top=50&$filter=healthStatus eq 'Active'&$orderby=lastSeen desc
 #      lookup   GET /api/machines/{id}
 #      filter   GET /api/machines?$filter=id eq '{id}'&$top=1
@@ -18,11 +19,13 @@
 #    requests (within the number of connections, the requests in flight).
 # 2. Memory as the table grows: for SQLite and PostgreSQL, a fresh server
 #    on a tenant of 1,000 and of $MACHINES machines (seeded beforehand by
-#    another process, so the seeding's own peak is not counted), VmRSS idle,
-#    then after a list run and a mix run VmRSS and VmHWM (/proc/PID/status).
+#    another process, so the seeding's own peak is not counted): VmRSS idle,
+#    after a pass (a list run and a mix run), after a second pass, and VmHWM
+#    (/proc/PID/status); with the database's size.
 # 3. Replicas: on PostgreSQL, one server against two servers on the same
 #    database, wrk with two threads (thread 1 on the first server, thread 2
-#    on the second; both on the one server when there is one), alternated.
+#    on the second; both on the one server when there is one), alternated,
+#    on the lookup and on the list page.
 #
 # Pinning: the server side (the servers and PostgreSQL) runs on core 0, wrk
 # on core 1 (taskset). Besides requests/s and latency, the CPU time (user +
@@ -64,11 +67,12 @@ TOKEN="Authorization: Bearer demo-admin"
 MACHINE_ID=1e5bc9d7e413ddd7902c2932e418702b84d0cc07
 UNKNOWN_ID=0000000000000000000000000000000000000000
 
+PAGE_PATH="/api/machines?\$top=50"
 LIST_PATH="/api/machines?\$top=50&\$filter=healthStatus%20eq%20%27Active%27&\$orderby=lastSeen%20desc"
 LOOKUP_PATH="/api/machines/$MACHINE_ID"
 FILTER_PATH="/api/machines?\$filter=id%20eq%20%27$MACHINE_ID%27&\$top=1"
 ERROR_PATH="/api/machines/$UNKNOWN_ID"
-SCENARIOS="list lookup filter mix"
+SCENARIOS="page list lookup filter mix"
 ENGINES="inmem sqlite postgres"
 
 for tool in wrk taskset curl python3; do
@@ -206,36 +210,40 @@ run_wrk() {
     local label=$1 engine=$2 scenario=$3 round=$4 wport=$5 threads=$6; shift 6
     local server_pids=("$@") path=$LIST_PATH mix= file="$work/wrk.$label.$engine.$scenario.$round"
     case $scenario in
+        page) path=$PAGE_PATH ;;
         lookup) path=$LOOKUP_PATH ;;
         filter) path=$FILTER_PATH ;;
         mix) path=$LOOKUP_PATH; mix="$LOOKUP_PATH,$ERROR_PATH" ;;
     esac
-    local t0=0 p
+    local t0=0 d0=0 p
     for p in "${server_pids[@]}"; do t0=$(( t0 + $(ticks "$p") )); done
-    [ "$engine" = postgres ] && t0=$(( t0 + $(pg_ticks) ))
+    [ "$engine" = postgres ] && d0=$(pg_ticks)
     LOAD_DB_MIX=$mix LOAD_DB_PORTS=${LOAD_DB_PORTS:-} taskset -c 1 wrk -t"$threads" -c"$CONNECTIONS" \
-        -d"$DURATION" --latency -H "$TOKEN" "http://127.0.0.1:$wport$path" -s "$here/load_db.lua" >"$file"
-    local t1=0
+        -d"$DURATION" --timeout 30s --latency -H "$TOKEN" "http://127.0.0.1:$wport$path" -s "$here/load_db.lua" >"$file"
+    local t1=0 d1=0
     for p in "${server_pids[@]}"; do t1=$(( t1 + $(ticks "$p") )); done
-    [ "$engine" = postgres ] && t1=$(( t1 + $(pg_ticks) ))
-    local rps p50 p99 non2xx requests socket cpu
+    [ "$engine" = postgres ] && d1=$(pg_ticks)
+    local rps p50 p99 non2xx requests socket cpu db_cpu
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$file")
     p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$file")")
     p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$file")")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$file"); non2xx=${non2xx:-0}
     requests=$(awk '/requests in/ {print $1}' "$file")
     socket=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' "$file"); socket=${socket:-0}
-    cpu=$(awk -v t=$(( t1 - t0 )) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
-        'BEGIN {printf "%.2f", t / hz * 1000000 / n}')
+    cpu=$(awk -v t=$(( t1 - t0 + d1 - d0 )) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN {printf "%.2f", (n > 0 ? t / hz * 1000000 / n : 0)}')
+    db_cpu=$(awk -v t=$(( d1 - d0 )) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN {printf "%.2f", (n > 0 ? t / hz * 1000000 / n : 0)}')
     local verdict=ok
     if [ "$socket" != 0 ]; then verdict="socket-errors"; fi
+    if [ "$requests" = 0 ] && [ "$label" != warmup ]; then verdict="no-requests"; fi
     if [ "$scenario" = mix ]; then
         awk -v e="$non2xx" -v n="$requests" -v c="$CONNECTIONS" \
             'BEGIN {d = e - n / 2; exit !(d <= c && -d <= c)}' || verdict="non2xx-not-half"
     elif [ "$non2xx" != 0 ]; then
         verdict="non2xx"
     fi
-    echo "$label $engine $scenario $round $rps $p50 $p99 $cpu $requests $non2xx $socket $verdict" | tee -a "$results" >&2
+    echo "$label $engine $scenario $round $rps $p50 $p99 $cpu $requests $non2xx $socket $verdict $db_cpu" | tee -a "$results" >&2
     if [ "$verdict" != ok ]; then
         echo "load_db.sh: unexpected wrk result ($verdict):" >&2; cat "$file" >&2
         failures=$(( ${failures:-0} + 1 ))
@@ -307,7 +315,16 @@ for engine in sqlite postgres; do
         idle=$(rss "$pid" VmRSS)
         run_wrk mem "$engine" list "$size" "$port" 1 "$pid"
         run_wrk mem "$engine" mix "$size" "$port" 1 "$pid"
-        mem[$engine-$size]="$idle $(rss "$pid" VmRSS) $(rss "$pid" VmHWM)"
+        after1=$(rss "$pid" VmRSS)
+        run_wrk mem2 "$engine" list "$size" "$port" 1 "$pid"
+        run_wrk mem2 "$engine" mix "$size" "$port" 1 "$pid"
+        if [ "$engine" = sqlite ]; then
+            db_kb=$(cat "$work/$size.db"* | wc -c | awk '{printf "%.0f", $1 / 1024}')
+        else
+            db_kb=$(as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc \
+                "SELECT pg_database_size('$size') / 1024" postgres)
+        fi
+        mem[$engine-$size]="$idle $after1 $(rss "$pid" VmRSS) $(rss "$pid" VmHWM) $db_kb"
         stop "$pid"
     done
 done
@@ -316,11 +333,11 @@ done
 echo "replicas: two servers on one PostgreSQL database" >&2
 start replica1 "$SERVER_BIN" --database "$(pg_url big)" --demo-machines "$MACHINES"; r1_port=$port; r1_pid=$pid
 start replica2 "$SERVER_BIN" --database "$(pg_url big)" --demo-machines "$MACHINES"; r2_port=$port; r2_pid=$pid
-for scenario in list mix; do
+for scenario in lookup list; do
     LOAD_DB_PORTS="$r1_port $r2_port" DURATION=1s run_wrk warmup postgres "$scenario" 0 "$r1_port" 2 "$r1_pid" "$r2_pid"
 done
 for round in $(seq "$ROUNDS"); do
-    for scenario in list mix; do
+    for scenario in lookup list; do
         LOAD_DB_PORTS="$r1_port" run_wrk one postgres "$scenario" "$round" "$r1_port" 2 "$r1_pid" "$r2_pid"
         LOAD_DB_PORTS="$r1_port $r2_port" run_wrk two postgres "$scenario" "$round" "$r1_port" 2 "$r1_pid" "$r2_pid"
     done
@@ -336,40 +353,42 @@ printf 'Seeding (server start to first answer): SQLite %s machines %s s, %s mach
 echo
 printf 'Throughput: wrk -t1 -c%s -d%s, medians of %s alternated rounds; in-memory: today'"'"'s server (9 machines), SQLite and PostgreSQL: %s machines\n\n' \
     "$CONNECTIONS" "$DURATION" "$ROUNDS" "$MACHINES"
-echo '| scenario | engine | requests/s | vs in-memory | p50 (µs) | p99 (µs) | p99 vs in-memory | server-side CPU µs/request | vs in-memory |'
-echo '|---|---|---:|---:|---:|---:|---:|---:|---:|'
+echo '| scenario | engine | requests/s | vs in-memory | p50 (µs) | p99 (µs) | p99 vs in-memory | server-side CPU µs/request | vs in-memory | of which PostgreSQL |'
+echo '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'
 for scenario in $SCENARIOS; do
     b_rps=$(col main inmem "$scenario" 5); b_p99=$(col main inmem "$scenario" 7); b_cpu=$(col main inmem "$scenario" 8)
     for engine in $ENGINES; do
         awk -v s="$scenario" -v e="$engine" -v rps="$(col main "$engine" "$scenario" 5)" \
             -v p50="$(col main "$engine" "$scenario" 6)" -v p99="$(col main "$engine" "$scenario" 7)" \
             -v cpu="$(col main "$engine" "$scenario" 8)" -v br="$b_rps" -v bp="$b_p99" -v bc="$b_cpu" \
-            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.0f | %.2f | %.1f | %.2f |\n", s, e, rps, rps / br, p50, p99, p99 / bp, cpu, cpu / bc}'
+            -v db="$(col main "$engine" "$scenario" 13)" \
+            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.0f | %.2f | %.1f | %.2f | %s |\n", s, e, rps, rps / br, p50, p99, p99 / bp, cpu, cpu / bc, (e == "postgres" ? sprintf("%.1f", db) : "")}'
     done
 done
 echo
-printf 'Memory of the server (kB): a fresh server on a seeded tenant, idle, then after %s of the list page and %s of the mix\n\n' "$DURATION" "$DURATION"
-echo '| engine | machines | VmRSS idle | VmRSS after load | VmHWM |'
-echo '|---|---:|---:|---:|---:|'
+printf 'Memory of the server (kB): a fresh server on a seeded tenant, idle, then after one pass (%s of the list page, %s of the mix), then after a second pass\n\n' "$DURATION" "$DURATION"
+echo '| engine | machines | database size | VmRSS idle | VmRSS after a pass | VmRSS after two | VmHWM |'
+echo '|---|---:|---:|---:|---:|---:|---:|'
 for engine in sqlite postgres; do
     for size in small big; do
         n=$( [ "$size" = small ] && echo "$SMALL_MACHINES" || echo "$MACHINES" )
         set -- ${mem[$engine-$size]}
-        echo "| $engine | $n | $1 | $2 | $3 |"
+        echo "| $engine | $n | $5 | $1 | $2 | $3 | $4 |"
     done
 done
 echo
 echo "After the throughput rounds (kB): $(for e in $ENGINES; do printf '%s VmRSS %s VmHWM %s; ' "$e" "${rss_main[$e]}" "${hwm_main[$e]}"; done)"
 echo
 printf 'Replicas on PostgreSQL (%s machines): wrk -t2 -c%s -d%s, medians of %s alternated rounds\n\n' "$MACHINES" "$CONNECTIONS" "$DURATION" "$ROUNDS"
-echo '| scenario | servers | requests/s | two vs one | p99 (µs) | server-side CPU µs/request |'
-echo '|---|---:|---:|---:|---:|---:|'
-for scenario in list mix; do
+echo '| scenario | servers | requests/s | two vs one | p99 (µs) | server-side CPU µs/request | of which PostgreSQL |'
+echo '|---|---:|---:|---:|---:|---:|---:|'
+for scenario in lookup list; do
     one=$(col one postgres "$scenario" 5)
     for label in one two; do
         awk -v s="$scenario" -v l="$label" -v rps="$(col "$label" postgres "$scenario" 5)" -v one="$one" \
             -v p99="$(col "$label" postgres "$scenario" 7)" -v cpu="$(col "$label" postgres "$scenario" 8)" \
-            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.1f |\n", s, (l == "one" ? 1 : 2), rps, rps / one, p99, cpu}'
+            -v db="$(col "$label" postgres "$scenario" 13)" \
+            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.1f | %.1f |\n", s, (l == "one" ? 1 : 2), rps, rps / one, p99, cpu, db}'
     done
 done
 [ -n "${RESULTS:-}" ] && cp "$results" "$RESULTS"
