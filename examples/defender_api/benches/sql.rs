@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo bench -p defender-api --bench sql
 //! BENCH_POSTGRES_URL=postgres://… cargo bench -p defender-api --bench sql   # PostgreSQL too
+//! BENCH_SQLITE=0 BENCH_POSTGRES_URL=postgres://… cargo bench …             # PostgreSQL only
 //! ```
 //!
 //! Each figure is the median of 15 batches of 200 calls, in microseconds
@@ -93,8 +94,10 @@ fn main() {
     runtime.block_on(async {
         println!("| engine | machines | request | OData (µs) | by hand (µs) | ratio |");
         println!("|---|---|---|---|---|---|");
-        for machines in [1_000, 100_000] {
-            run("SQLite", "sqlite::memory:", machines).await;
+        if std::env::var("BENCH_SQLITE").as_deref() != Ok("0") {
+            for machines in [1_000, 100_000] {
+                run("SQLite", "sqlite::memory:", machines).await;
+            }
         }
         if let Ok(url) = std::env::var("BENCH_POSTGRES_URL") {
             for machines in [1_000, 100_000] {

@@ -40,7 +40,9 @@ CREATE TABLE machine_tags (
 );
 CREATE INDEX machine_tags_by_tag ON machine_tags (tag);
 CREATE INDEX machines_by_dns_name ON machines (computer_dns_name);
-CREATE INDEX machines_by_last_seen ON machines (last_seen);
+-- NULLS FIRST: read forwards for OData's ascending order (nulls first),
+-- backwards for its descending order (nulls last).
+CREATE INDEX machines_by_last_seen ON machines (last_seen NULLS FIRST);
 
 CREATE TABLE alerts (
     id TEXT COLLATE "C" PRIMARY KEY,
@@ -56,7 +58,7 @@ CREATE TABLE alerts (
     computer_dns_name TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX alerts_by_machine ON alerts (machine_id);
-CREATE INDEX alerts_by_creation ON alerts (alert_creation_time);
+CREATE INDEX alerts_by_creation ON alerts (alert_creation_time NULLS FIRST);
 
 CREATE TABLE machine_actions (
     id TEXT COLLATE "C" PRIMARY KEY,
