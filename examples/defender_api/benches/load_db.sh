@@ -49,6 +49,9 @@
 #   DURATION       length of one wrk run (default 5s)
 #   CONNECTIONS    wrk connections (default 32)
 #   RESULTS        keep the raw results in this file (default: thrown away)
+#   SERVER_LOG     the servers' RUST_LOG (default warn: a line for each 5xx,
+#                  none for a success or a 4xx, the same for every server);
+#                  the 5xx of each wrk run are counted by code from it
 #
 # Usage: INMEM_BIN=/path/to/defender_api_inmem examples/defender_api/benches/load_db.sh
 set -euo pipefail
@@ -139,15 +142,30 @@ pg_url() { echo "postgres://postgres@127.0.0.1:$pg_port/$1"; }
 sqlite_url() { echo "sqlite://$work/$1.db?mode=rwc"; }
 
 # --- servers ---------------------------------------------------------------
+declare -A log_of
+# Where the servers' logs are: "PID:LINES ...".
+log_lines() { # PID...
+    local p out=
+    for p in "$@"; do out="$out $p:$(wc -l <"${log_of[$p]}")"; done
+    echo "$out"
+}
+# The 5xx logged since log_lines, as "Code=count,..." (sorted).
+fivexx_since() { # "PID:LINES ..."
+    local entry
+    for entry in $1; do tail -n +$(( ${entry##*:} + 1 )) "${log_of[${entry%%:*}]}"; done |
+        grep -a -o 'code="[A-Za-z]*" status=5[0-9][0-9]' | sed 's/code="\([A-Za-z]*\)".*/\1/' |
+        sort | uniq -c | awk '{printf "%s%s=%s", (NR > 1 ? "," : ""), $2, $1}'
+}
 # start NAME BINARY ARGS...: starts a server on core 0 on a free port, waits
 # until it answers a lookup (seeding may take a while), sets $port and $pid.
 start() {
     local name=$1 bin=$2; shift 2
     port=$(free_port)
-    RUST_LOG=info taskset -c 0 "$bin" --addr "127.0.0.1:$port" --rate-limit-scale 1000000 "$@" \
-        >/dev/null 2>"$work/$name.err" &
+    RUST_LOG=${SERVER_LOG:-warn} taskset -c 0 "$bin" --addr "127.0.0.1:$port" --rate-limit-scale 1000000 "$@" \
+        >"$work/$name.log" 2>"$work/$name.err" &
     pid=$!
     pids+=("$pid")
+    log_of[$pid]="$work/$name.log"
     local t0=$SECONDS
     until curl -sf -o /dev/null -H "$TOKEN" "http://127.0.0.1:$port$LOOKUP_PATH"; do
         if ! kill -0 "$pid" 2>/dev/null; then
@@ -215,7 +233,8 @@ run_wrk() {
         filter) path=$FILTER_PATH ;;
         mix) path=$LOOKUP_PATH; mix="$LOOKUP_PATH,$ERROR_PATH" ;;
     esac
-    local t0=0 d0=0 p
+    local t0=0 d0=0 p e0 e1
+    e0=$(log_lines "${server_pids[@]}")
     for p in "${server_pids[@]}"; do t0=$(( t0 + $(ticks "$p") )); done
     [ "$engine" = postgres ] && d0=$(pg_ticks)
     LOAD_DB_MIX=$mix LOAD_DB_PORTS=${LOAD_DB_PORTS:-} taskset -c 1 wrk -t"$threads" -c"$CONNECTIONS" \
@@ -223,6 +242,8 @@ run_wrk() {
     local t1=0 d1=0
     for p in "${server_pids[@]}"; do t1=$(( t1 + $(ticks "$p") )); done
     [ "$engine" = postgres ] && d1=$(pg_ticks)
+    sleep 0.2
+    e1=$(fivexx_since "$e0")
     local rps p50 p99 non2xx requests socket cpu db_cpu
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$file")
     p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$file")")
@@ -243,7 +264,8 @@ run_wrk() {
     elif [ "$non2xx" != 0 ]; then
         verdict="non2xx"
     fi
-    echo "$label $engine $scenario $round $rps $p50 $p99 $cpu $requests $non2xx $socket $verdict $db_cpu" | tee -a "$results" >&2
+    local five=${e1:-none}
+    echo "$label $engine $scenario $round $rps $p50 $p99 $cpu $requests $non2xx $socket $verdict $db_cpu $five" | tee -a "$results" >&2
     if [ "$verdict" != ok ]; then
         echo "load_db.sh: unexpected wrk result ($verdict):" >&2; cat "$file" >&2
         failures=$(( ${failures:-0} + 1 ))
@@ -253,6 +275,11 @@ run_wrk() {
 median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print 0; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 col() { # LABEL ENGINE SCENARIO FIELD -> median
     awk -v l="$1" -v e="$2" -v s="$3" -v f="$4" '$1 == l && $2 == e && $3 == s {print $f}' "$results" | median
+}
+codes() { # LABEL ENGINE SCENARIO -> the 5xx of every round, summed by code
+    awk -v l="$1" -v e="$2" -v s="$3" '$1 == l && $2 == e && $3 == s && $14 != "none" {
+            n = split($14, parts, ","); for (i = 1; i <= n; i++) { split(parts[i], kv, "="); sum[kv[1]] += kv[2] } }
+        END { out = ""; for (k in sum) out = out (out == "" ? "" : ", ") k " " sum[k]; print (out == "" ? "none" : out) }' "$results"
 }
 rss() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # PID VmRSS|VmHWM -> kB
 
@@ -353,16 +380,16 @@ printf 'Seeding (server start to first answer): SQLite %s machines %s s, %s mach
 echo
 printf 'Throughput: wrk -t1 -c%s -d%s, medians of %s alternated rounds; in-memory: today'"'"'s server (9 machines), SQLite and PostgreSQL: %s machines\n\n' \
     "$CONNECTIONS" "$DURATION" "$ROUNDS" "$MACHINES"
-echo '| scenario | engine | requests/s | vs in-memory | p50 (µs) | p99 (µs) | p99 vs in-memory | server-side CPU µs/request | vs in-memory | of which PostgreSQL |'
-echo '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+echo '| scenario | engine | requests/s | vs in-memory | p50 (µs) | p99 (µs) | p99 vs in-memory | server-side CPU µs/request | vs in-memory | of which PostgreSQL | 5xx, all rounds |'
+echo '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'
 for scenario in $SCENARIOS; do
     b_rps=$(col main inmem "$scenario" 5); b_p99=$(col main inmem "$scenario" 7); b_cpu=$(col main inmem "$scenario" 8)
     for engine in $ENGINES; do
         awk -v s="$scenario" -v e="$engine" -v rps="$(col main "$engine" "$scenario" 5)" \
             -v p50="$(col main "$engine" "$scenario" 6)" -v p99="$(col main "$engine" "$scenario" 7)" \
             -v cpu="$(col main "$engine" "$scenario" 8)" -v br="$b_rps" -v bp="$b_p99" -v bc="$b_cpu" \
-            -v db="$(col main "$engine" "$scenario" 13)" \
-            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.0f | %.2f | %.1f | %.2f | %s |\n", s, e, rps, rps / br, p50, p99, p99 / bp, cpu, cpu / bc, (e == "postgres" ? sprintf("%.1f", db) : "")}'
+            -v db="$(col main "$engine" "$scenario" 13)" -v codes="$(codes main "$engine" "$scenario")" \
+            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.0f | %.2f | %.1f | %.2f | %s | %s |\n", s, e, rps, rps / br, p50, p99, p99 / bp, cpu, cpu / bc, (e == "postgres" ? sprintf("%.1f", db) : ""), codes}'
     done
 done
 echo
@@ -380,15 +407,15 @@ echo
 echo "After the throughput rounds (kB): $(for e in $ENGINES; do printf '%s VmRSS %s VmHWM %s; ' "$e" "${rss_main[$e]}" "${hwm_main[$e]}"; done)"
 echo
 printf 'Replicas on PostgreSQL (%s machines): wrk -t2 -c%s -d%s, medians of %s alternated rounds\n\n' "$MACHINES" "$CONNECTIONS" "$DURATION" "$ROUNDS"
-echo '| scenario | servers | requests/s | two vs one | p99 (µs) | server-side CPU µs/request | of which PostgreSQL |'
-echo '|---|---:|---:|---:|---:|---:|---:|'
+echo '| scenario | servers | requests/s | two vs one | p99 (µs) | server-side CPU µs/request | of which PostgreSQL | 5xx, all rounds |'
+echo '|---|---:|---:|---:|---:|---:|---:|---|'
 for scenario in lookup list; do
     one=$(col one postgres "$scenario" 5)
     for label in one two; do
         awk -v s="$scenario" -v l="$label" -v rps="$(col "$label" postgres "$scenario" 5)" -v one="$one" \
             -v p99="$(col "$label" postgres "$scenario" 7)" -v cpu="$(col "$label" postgres "$scenario" 8)" \
-            -v db="$(col "$label" postgres "$scenario" 13)" \
-            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.1f | %.1f |\n", s, (l == "one" ? 1 : 2), rps, rps / one, p99, cpu, db}'
+            -v db="$(col "$label" postgres "$scenario" 13)" -v codes="$(codes "$label" postgres "$scenario")" \
+            'BEGIN {printf "| %s | %s | %.0f | %.3f | %.0f | %.1f | %.1f | %s |\n", s, (l == "one" ? 1 : 2), rps, rps / one, p99, cpu, db, codes}'
     done
 done
 [ -n "${RESULTS:-}" ] && cp "$results" "$RESULTS"
