@@ -40,7 +40,7 @@ pub async fn machine_by_id_by_hand(db: &Database, id: &str) -> Value {
 pub async fn machines_by_risk_by_hand(db: &Database, risk: &str) -> Value {
     page_by_hand(
         db,
-        "WHERE m.risk_score = $1 ORDER BY m.last_seen DESC, m.id LIMIT 50",
+        "WHERE m.risk_score = $1 ORDER BY m.last_seen DESC NULLS LAST, m.id LIMIT 50",
         risk,
     )
     .await

@@ -188,20 +188,43 @@ impl Database {
                     "statement_timeout",
                     format!("{}ms", options.statement_timeout.as_millis().max(1)),
                 )]);
+            // Two at least: one holds the start-up lock while another works.
             let pool = PgPoolOptions::new()
-                .max_connections(options.max_connections.clamp(1, u32::MAX))
+                .max_connections(options.max_connections.clamp(2, u32::MAX))
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await
                 .map_err(OpenError::Connect)?;
-            sqlx::migrate!("./migrations/postgres")
+            // Replicas starting at once take turns: sqlx's own lock comes
+            // after it creates its bookkeeping table, which two sessions
+            // cannot both create at the same moment.
+            let mut lock = pool.acquire().await.map_err(OpenError::Connect)?;
+            sqlx::query("SELECT pg_advisory_lock(7460286411)")
+                .execute(&mut *lock)
+                .await
+                .map_err(OpenError::Connect)?;
+            let migrated = sqlx::migrate!("./migrations/postgres")
                 .run(&pool)
                 .await
-                .map_err(OpenError::Migrate)?;
-            Database {
-                pool: Pool::Postgres(pool),
+                .map_err(OpenError::Migrate);
+            let database = Database {
+                pool: Pool::Postgres(pool.clone()),
                 location: redact(url),
-            }
+            };
+            let seeded = match migrated {
+                Ok(()) => database
+                    .seed(options.demo_machines, options.reset)
+                    .await
+                    .map_err(OpenError::Seed),
+                Err(error) => Err(error),
+            };
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock(7460286411)")
+                .execute(&mut *lock)
+                .await;
+            drop(lock);
+            let seeded = seeded?;
+            unlocked.map_err(OpenError::Connect)?;
+            return Ok((database, seeded));
         } else {
             return Err(OpenError::UnsupportedUrl(redact(url)));
         };
