@@ -243,7 +243,7 @@ run_wrk() {
     for p in "${server_pids[@]}"; do t1=$(( t1 + $(ticks "$p") )); done
     [ "$engine" = postgres ] && d1=$(pg_ticks)
     sleep 0.2
-    e1=$(fivexx_since "$e0")
+    e1=$(fivexx_since "$e0" || true)
     local rps p50 p99 non2xx requests socket cpu db_cpu
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$file")
     p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$file")")
