@@ -1,8 +1,3 @@
--- The demo tenant (PostgreSQL). The date-times that lists filter and sort
--- on are timestamptz (defender-odata's storage); the others are text as
--- Defender writes them. Text is in the "C" collation: byte order, as the
--- in-memory evaluator compares strings.
-
 CREATE TABLE tenant (
     id SMALLINT PRIMARY KEY CHECK (id = 1),
     live_response BOOLEAN NOT NULL,
@@ -40,9 +35,7 @@ CREATE TABLE machine_tags (
 );
 CREATE INDEX machine_tags_by_tag ON machine_tags (tag);
 CREATE INDEX machines_by_dns_name ON machines (computer_dns_name);
--- NULLS FIRST: read forwards for OData's ascending order (nulls first),
--- backwards for its descending order (nulls last).
-CREATE INDEX machines_by_last_seen ON machines (last_seen NULLS FIRST);
+CREATE INDEX machines_by_last_seen ON machines (last_seen DESC, id);
 
 CREATE TABLE alerts (
     id TEXT COLLATE "C" PRIMARY KEY,
@@ -58,7 +51,7 @@ CREATE TABLE alerts (
     computer_dns_name TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX alerts_by_machine ON alerts (machine_id);
-CREATE INDEX alerts_by_creation ON alerts (alert_creation_time NULLS FIRST);
+CREATE INDEX alerts_by_creation ON alerts (alert_creation_time DESC, id);
 
 CREATE TABLE machine_actions (
     id TEXT COLLATE "C" PRIMARY KEY,

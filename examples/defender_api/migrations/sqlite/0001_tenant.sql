@@ -40,7 +40,7 @@ CREATE TABLE machine_tags (
 );
 CREATE INDEX machine_tags_by_tag ON machine_tags (tag);
 CREATE INDEX machines_by_dns_name ON machines (computer_dns_name);
-CREATE INDEX machines_by_last_seen ON machines (last_seen);
+CREATE INDEX machines_by_last_seen ON machines (last_seen DESC, id);
 
 CREATE TABLE alerts (
     id TEXT PRIMARY KEY,
@@ -56,7 +56,7 @@ CREATE TABLE alerts (
     computer_dns_name TEXT NOT NULL
 );
 CREATE INDEX alerts_by_machine ON alerts (machine_id);
-CREATE INDEX alerts_by_creation ON alerts (alert_creation_time);
+CREATE INDEX alerts_by_creation ON alerts (alert_creation_time DESC, id);
 
 CREATE TABLE machine_actions (
     id TEXT PRIMARY KEY,
