@@ -17,9 +17,10 @@ use std::time::Duration;
 use defender_errors::ApiError;
 use defender_odata::sql::{Backend, SqlQuery};
 use sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+    Alias, Asterisk, Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query, SelectStatement,
+    SqliteQueryBuilder,
 };
-use sea_query_sqlx::SqlxBinder;
+use sea_query_sqlx::{SqlxBinder, SqlxValues};
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -610,30 +611,21 @@ impl Database {
         })
     }
 
-    /// One page of a list: `SELECT <read> FROM <table>` with the
-    /// condition, order, limit and offset of `sql`, and with `count` the
-    /// `COUNT(*)` of the matching rows. Each row is a JSON object keyed by
-    /// property.
+    /// One page of a list: `select` (the [`select_list`] of `read`) with
+    /// the condition, order, limit and offset of `sql`, and with `count`
+    /// the `COUNT(*)` of the matching rows. Each row is a JSON object
+    /// keyed by property.
     pub(crate) async fn page(
         &self,
         sql: &SqlQuery,
-        table: &str,
+        mut select: SelectStatement,
         read: &[Read],
         count: bool,
     ) -> Result<(Vec<Value>, Option<u64>), ApiError> {
-        let postgres = self.is_postgres();
-        let mut select = Query::select();
-        for (n, column) in read.iter().enumerate() {
-            select.expr_as(
-                read_expr(table, &column.column, column.stored, postgres),
-                Alias::new(format!("c{n}")),
-            );
-        }
-        select.from(Alias::new(table));
         sql.apply_to(&mut select);
+        let (text, values) = sql.build(select);
         on_pool!(self, pool, builder => {
-            let (text, values) = select.build_sqlx(builder());
-            let rows = sqlx::query_with(AssertSqlSafe(text), values)
+            let rows = sqlx::query_with(AssertSqlSafe(text), SqlxValues(values))
                 .fetch_all(pool)
                 .await
                 .map_err(list_error)?;
@@ -675,16 +667,17 @@ impl Database {
         })
     }
 
+    /// Whether the engine is PostgreSQL (else SQLite).
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
     /// The engine the translation targets.
     pub(crate) fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
-    }
-
-    fn is_postgres(&self) -> bool {
-        matches!(self.pool, Pool::Postgres(_))
     }
 }
 
@@ -903,6 +896,16 @@ pub(crate) enum Stored {
     Time,
     /// The machine's tags, a JSON array.
     Tags,
+}
+
+/// `SELECT <read…> FROM <table>` on this engine, the columns in the
+/// order of `read` (a row is read by position).
+pub(crate) fn select_list(table: &str, read: &[Read], postgres: bool) -> SelectStatement {
+    let mut select = Query::select();
+    for column in read {
+        select.expr(read_expr(table, &column.column, column.stored, postgres));
+    }
+    select.from(Alias::new(table)).to_owned()
 }
 
 /// The expression that reads `column` of `table` as text, integer or

@@ -20,21 +20,22 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema as OaSchema, T
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use super::db::{Database, Read, ReadValue, Stored};
+use super::db::{self, Database, Read, ReadValue, Stored};
 use super::store::{Alert, Indicator, Machine};
 use defender_errors::ApiError;
 use defender_odata::sql::{Column, SqlSchema};
+use sea_query::SelectStatement;
 
 /// `GET /api/machines`: the page `query` selects.
 pub(crate) async fn machines<M>(
     db: &Database,
     query: &ODataQuery<M>,
 ) -> Result<Json<Value>, ApiError> {
-    static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
+    static SET: LazyLock<EntitySet> = LazyLock::new(|| {
         // Every text of a machine is ASCII (the seed writes them), so
         // tolower/toupper translate exactly.
         let text = |name: &str| Column::new(name).not_null().ascii_only();
-        SqlSchema::builder(<Machines as ODataSchema>::schema(), "machines")
+        let storage = SqlSchema::builder(<Machines as ODataSchema>::schema(), "machines")
             .column("id", text("id"))
             .column("computerDnsName", text("computer_dns_name"))
             .column("firstSeen", Column::new("first_seen").not_null())
@@ -55,9 +56,10 @@ pub(crate) async fn machines<M>(
             )
             .column("isIsolated", Column::new("is_isolated").not_null())
             .key("id")
-            .build()
+            .build();
+        EntitySet::new("Machines", storage)
     });
-    list("Machines", db, query, &STORAGE).await
+    list(&SET, db, query).await
 }
 
 /// `GET /api/alerts`: the page `query` selects.
@@ -65,9 +67,9 @@ pub(crate) async fn alerts(
     db: &Database,
     query: &ODataQuery<Alerts>,
 ) -> Result<Json<Value>, ApiError> {
-    static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
+    static SET: LazyLock<EntitySet> = LazyLock::new(|| {
         let text = |name: &str| Column::new(name).not_null().ascii_only();
-        SqlSchema::builder(<Alerts as ODataSchema>::schema(), "alerts")
+        let storage = SqlSchema::builder(<Alerts as ODataSchema>::schema(), "alerts")
             .column("id", text("id"))
             .column("incidentId", Column::new("incident_id").not_null())
             .column("title", text("title"))
@@ -82,9 +84,10 @@ pub(crate) async fn alerts(
             .column("machineId", text("machine_id"))
             .column("computerDnsName", text("computer_dns_name"))
             .key("id")
-            .build()
+            .build();
+        EntitySet::new("Alerts", storage)
     });
-    list("Alerts", db, query, &STORAGE).await
+    list(&SET, db, query).await
 }
 
 /// `GET /api/indicators`: the page `query` selects.
@@ -92,12 +95,12 @@ pub(crate) async fn indicators(
     db: &Database,
     query: &ODataQuery<Indicators>,
 ) -> Result<Json<Value>, ApiError> {
-    static STORAGE: LazyLock<SqlSchema> = LazyLock::new(|| {
+    static SET: LazyLock<EntitySet> = LazyLock::new(|| {
         // Titles, descriptions and creators come from requests: any text,
         // so tolower/toupper on them are refused rather than folded
         // differently than in memory.
         let text = |name: &str| Column::new(name).not_null();
-        SqlSchema::builder(<Indicators as ODataSchema>::schema(), "indicators")
+        let storage = SqlSchema::builder(<Indicators as ODataSchema>::schema(), "indicators")
             .column("id", text("id").ascii_only())
             .column("indicatorValue", text("indicator_value"))
             .column("indicatorType", text("indicator_type").ascii_only())
@@ -113,34 +116,53 @@ pub(crate) async fn indicators(
             .column("lastUpdateTime", Column::new("last_update_time").not_null())
             .column("sourceType", text("source_type").ascii_only())
             .key("id")
-            .build()
+            .build();
+        EntitySet::new("Indicators", storage)
     });
-    list("Indicators", db, query, &STORAGE).await
+    list(&SET, db, query).await
 }
 
-/// The page of `entity_set` that `query` selects, as Defender sends a
-/// list: one `SELECT` (and one `COUNT(*)` with `$count=true`) built by the
-/// OData translation, every value of the request bound.
-async fn list<M>(
-    entity_set: &str,
-    db: &Database,
-    query: &ODataQuery<M>,
-    storage: &SqlSchema,
-) -> Result<Json<Value>, ApiError> {
-    let sql = query.to_sql(storage, db.backend())?;
-    let read: Vec<Read> = sql
-        .columns()
-        .iter()
-        .map(|selected| {
-            let property = &selected.property;
-            let ty = query
+/// An entity set as its lists read it: the storage, and what a page
+/// without `$select` reads, built once.
+struct EntitySet {
+    /// The name in `@odata.context`.
+    name: &'static str,
+    storage: SqlSchema,
+    /// Every property, in the schema's order.
+    every: Vec<Read>,
+    /// `SELECT <every> FROM <table>` on SQLite and on PostgreSQL.
+    select_every: [SelectStatement; 2],
+}
+
+impl EntitySet {
+    fn new(name: &'static str, storage: SqlSchema) -> Self {
+        let every = reads(
+            &storage,
+            storage.schema().properties().iter().map(|p| p.name()),
+        );
+        let select_every =
+            [false, true].map(|postgres| db::select_list(storage.table(), &every, postgres));
+        EntitySet {
+            name,
+            storage,
+            every,
+            select_every,
+        }
+    }
+}
+
+/// How each of `properties` is read.
+fn reads<'a>(storage: &SqlSchema, properties: impl Iterator<Item = &'a str>) -> Vec<Read> {
+    properties
+        .map(|property| {
+            let ty = storage
                 .schema()
                 .property(property)
                 .map(|p| p.ty().clone())
                 .unwrap_or(T::String);
             let column = storage
                 .column(property)
-                .map_or_else(|| property.clone(), |c| c.name().to_owned());
+                .map_or_else(|| property.to_owned(), |c| c.name().to_owned());
             let (stored, value) = match ty {
                 T::DateTime => (Stored::Time, ReadValue::Text),
                 T::StringCollection => (Stored::Tags, ReadValue::Text),
@@ -149,18 +171,37 @@ async fn list<M>(
                 _ => (Stored::Plain, ReadValue::Text),
             };
             Read {
-                property: property.clone(),
+                property: property.to_owned(),
                 column,
                 stored,
                 value,
             }
         })
-        .collect();
-    let (items, count) = db.page(&sql, storage.table(), &read, query.count()).await?;
+        .collect()
+}
+
+/// The page of `set` that `query` selects, as Defender sends a list: one
+/// `SELECT` (and one `COUNT(*)` with `$count=true`) built by the OData
+/// translation, every value of the request bound.
+async fn list<M>(
+    set: &EntitySet,
+    db: &Database,
+    query: &ODataQuery<M>,
+) -> Result<Json<Value>, ApiError> {
+    let sql = query.to_sql(&set.storage, db.backend())?;
+    let postgres = db.is_postgres();
+    let (items, count) = if query.select().is_empty() {
+        let select = set.select_every[usize::from(postgres)].clone();
+        db.page(&sql, select, &set.every, query.count()).await?
+    } else {
+        let read = reads(&set.storage, query.select().iter().map(String::as_str));
+        let select = db::select_list(set.storage.table(), &read, postgres);
+        db.page(&sql, select, &read, query.count()).await?
+    };
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
-        Value::from(format!("/api/$metadata#{entity_set}")),
+        Value::from(format!("/api/$metadata#{}", set.name)),
     );
     if let Some(count) = count {
         body.insert("@odata.count".to_owned(), Value::from(count));

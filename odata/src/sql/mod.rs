@@ -15,19 +15,23 @@
 //!   without it);
 //! - [`SqlQuery::count_statement`]: `SELECT COUNT(*)` for `$count=true`;
 //! - [`SqlQuery::select_statement`] / [`SqlQuery::apply_to`]: all of them
-//!   in a statement.
+//!   in a statement;
+//! - [`SqlQuery::build`]: a page statement as text and values, written so
+//!   that SQLite reuses its prepared statement.
 //!
-//! The crate holds no database driver: build the statement with sea-query's
-//! `SqliteQueryBuilder` or `PostgresQueryBuilder` and run it with any
-//! driver (sqlx through `sea-query-sqlx`, rusqlite, tokio-postgres). With
-//! sqlx 0.9, which asks for dynamic SQL to be audited, the text may be
-//! wrapped in `sqlx::AssertSqlSafe`: it is built from the [`SqlSchema`]'s
-//! identifiers and this module's fixed fragments only, the values travel
-//! separately:
+//! The crate holds no database driver: turn a page into text with
+//! [`SqlQuery::build`] (the count with sea-query's `SqliteQueryBuilder` or
+//! `PostgresQueryBuilder`) and run it with any driver (sqlx through
+//! `sea-query-sqlx`, rusqlite, tokio-postgres). With sqlx 0.9, which asks
+//! for dynamic SQL to be audited, the text may be wrapped in
+//! `sqlx::AssertSqlSafe`: it is built from the [`SqlSchema`]'s identifiers
+//! and this module's fixed fragments only, the values travel separately:
 //!
 //! ```text
-//! let (text, values) = sql.select_statement().build_sqlx(SqliteQueryBuilder);
-//! let rows = sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(&pool).await?;
+//! let (text, values) = sql.build(sql.select_statement());
+//! let rows = sqlx::query_with(sqlx::AssertSqlSafe(text), sea_query_sqlx::SqlxValues(values))
+//!     .fetch_all(&pool)
+//!     .await?;
 //! ```
 //!
 //! # Every value is a parameter
@@ -111,7 +115,6 @@
 //! ```
 //! use defender_odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
 //! use defender_odata::sql::{Backend, Column, SqlSchema};
-//! use sea_query::SqliteQueryBuilder;
 //!
 //! let schema = Schema::builder()
 //!     .property("id", T::String, C::ALL)
@@ -133,10 +136,10 @@
 //! )
 //! .unwrap();
 //! let sql = query.to_sql(&storage, Backend::Sqlite).unwrap();
-//! let (text, values) = sql.select_statement().build(SqliteQueryBuilder);
+//! let (text, values) = sql.build(sql.select_statement());
 //! assert_eq!(
 //!     text,
-//!     r#"SELECT "machines"."id", "machines"."dns_name" FROM "machines" WHERE instr(LOWER("machines"."dns_name"), ?) = ? AND "machines"."risk" >= ? ORDER BY "machines"."risk" DESC NULLS LAST, "machines"."id" ASC LIMIT ? OFFSET ?"#
+//!     r#"SELECT "machines"."id", "machines"."dns_name" FROM "machines" WHERE instr(LOWER("machines"."dns_name"), ?) = ? AND "machines"."risk" >= ? ORDER BY "machines"."risk" DESC NULLS LAST, "machines"."id" ASC LIMIT +? OFFSET +?"#
 //! );
 //! assert_eq!(values.0.len(), 5);
 //!
@@ -154,8 +157,11 @@
 mod storage;
 mod translate;
 
+use std::sync::Arc;
+
 use sea_query::{
-    Alias, Expr as SExpr, ExprTrait as _, Func, NullOrdering, Order, Query, SelectStatement,
+    Alias, Expr as SExpr, ExprTrait as _, Func, NullOrdering, Order, PostgresQueryBuilder, Query,
+    SelectStatement, SqliteQueryBuilder, Value, Values,
 };
 
 use defender_errors::ApiError;
@@ -174,6 +180,16 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL 12 or later.
     Postgres,
+}
+
+impl Backend {
+    /// This backend's index in per-backend arrays.
+    fn slot(self) -> usize {
+        match self {
+            Backend::Sqlite => 0,
+            Backend::Postgres => 1,
+        }
+    }
 }
 
 /// One `ORDER BY` key.
@@ -203,12 +219,13 @@ pub struct SelectColumn {
 /// A query translated to sea-query pieces; from [`ODataQuery::to_sql`].
 #[derive(Debug, Clone)]
 pub struct SqlQuery {
+    backend: Backend,
     table: String,
     condition: Option<SExpr>,
     order_by: Vec<OrderKey>,
     limit: u64,
     offset: u64,
-    columns: Vec<SelectColumn>,
+    columns: Arc<[SelectColumn]>,
 }
 
 impl SqlQuery {
@@ -242,8 +259,14 @@ impl SqlQuery {
         &self.columns
     }
 
+    /// The engine the query was translated for.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Adds the condition (with `AND` to any already there), the order,
-    /// the limit and the offset to `statement`; not the select list.
+    /// the limit and the offset to `statement`; not the select list. Turn
+    /// the statement into text with [`build`](Self::build).
     pub fn apply_to(&self, statement: &mut SelectStatement) {
         if let Some(condition) = &self.condition {
             statement.and_where(condition.clone());
@@ -262,12 +285,61 @@ impl SqlQuery {
     /// `SELECT <columns> FROM <table> WHERE … ORDER BY … LIMIT ? OFFSET ?`.
     pub fn select_statement(&self) -> SelectStatement {
         let mut statement = Query::select();
-        for column in &self.columns {
+        for column in self.columns.iter() {
             statement.expr(column.expr.clone());
         }
         statement.from(Alias::new(self.table.clone()));
         self.apply_to(&mut statement);
         statement
+    }
+
+    /// A page statement as SQL text and the values to bind, for the engine
+    /// the query was translated for: `statement` as it is (select list,
+    /// `FROM`, joins, condition, order), ended by this query's limit and
+    /// offset, which replace any it had. Build a page with
+    /// `sql.build(sql.select_statement())`, or with your own statement
+    /// after [`apply_to`](Self::apply_to).
+    ///
+    /// Use it rather than sea-query's `build` on SQLite: SQLite reads a
+    /// value bound to `LIMIT ?` while it prepares a statement (to plan for
+    /// it), and marks the statement to be prepared again whenever that
+    /// parameter is bound anew, so a driver's statement cache never saves
+    /// the preparation (SQLite 3.54, as `libsqlite3-sys` 0.40 bundles it,
+    /// does this). Here the limit and offset are written `LIMIT +? OFFSET
+    /// +?` on SQLite: the same bound values, which the planner does not
+    /// read, so the prepared statement is reused. On PostgreSQL they are
+    /// sea-query's `LIMIT $n OFFSET $m`.
+    ///
+    /// ```
+    /// # use defender_odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
+    /// # use defender_odata::sql::{Backend, SqlSchema};
+    /// # let schema = Schema::builder().property("id", T::String, C::ALL).build();
+    /// # let storage = SqlSchema::builder(&schema, "machines").key("id").build();
+    /// let query = ODataQuery::parse(&schema, Some("$filter=id eq 'a'&$top=1")).unwrap();
+    /// let sql = query.to_sql(&storage, Backend::Sqlite).unwrap();
+    /// let (text, values) = sql.build(sql.select_statement());
+    /// assert_eq!(
+    ///     text,
+    ///     r#"SELECT "machines"."id" FROM "machines" WHERE "machines"."id" = ? ORDER BY "machines"."id" ASC LIMIT +? OFFSET +?"#
+    /// );
+    /// assert_eq!(values.0.len(), 3);
+    /// ```
+    pub fn build(&self, mut statement: SelectStatement) -> (String, Values) {
+        let bound = |n: u64| Value::BigInt(Some(i64::try_from(n).unwrap_or(i64::MAX)));
+        match self.backend {
+            Backend::Sqlite => {
+                statement.reset_limit().reset_offset();
+                let (mut text, mut values) = statement.build(SqliteQueryBuilder);
+                text.push_str(" LIMIT +? OFFSET +?");
+                values.0.push(bound(self.limit));
+                values.0.push(bound(self.offset));
+                (text, values)
+            }
+            Backend::Postgres => {
+                statement.limit(self.limit).offset(self.offset);
+                statement.build(PostgresQueryBuilder)
+            }
+        }
     }
 
     /// `SELECT COUNT(*) FROM <table> WHERE …`: the `@odata.count` of
@@ -323,23 +395,23 @@ impl<M> ODataQuery<M> {
                 });
             }
         }
-        let names: Vec<&str> = if self.select().is_empty() {
-            self.schema()
-                .properties()
-                .iter()
-                .map(|p| p.name())
-                .collect()
+        let every = &storage.every[backend.slot()];
+        let columns = if self.select().is_empty() {
+            Arc::clone(every)
         } else {
-            self.select().iter().map(String::as_str).collect()
+            self.select()
+                .iter()
+                .map(|name| {
+                    every
+                        .iter()
+                        .find(|c| &c.property == name)
+                        .expect("checked: $select names properties of the schema")
+                        .clone()
+                })
+                .collect()
         };
-        let columns = names
-            .into_iter()
-            .map(|name| SelectColumn {
-                property: name.to_owned(),
-                expr: select_expr(&translator, storage, name),
-            })
-            .collect();
         Ok(SqlQuery {
+            backend,
             table: storage.table.clone(),
             condition,
             order_by,
@@ -347,6 +419,14 @@ impl<M> ODataQuery<M> {
             offset: Ord::min(self.skip().unwrap_or(0), i64::MAX as u64),
             columns,
         })
+    }
+}
+
+/// The select list's entry for `property`.
+fn select_column(storage: &SqlSchema, backend: Backend, property: &str) -> SelectColumn {
+    SelectColumn {
+        property: property.to_owned(),
+        expr: select_expr(&Translator::new(backend, storage), storage, property),
     }
 }
 

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
+use super::{Backend, SelectColumn};
 use crate::schema::{PropertyType, Schema};
 
 /// How one property is stored: a column of the entity's table, or for a
@@ -140,6 +142,10 @@ pub struct SqlSchema {
     pub(crate) table: String,
     pub(crate) columns: HashMap<String, Column>,
     pub(crate) key: String,
+    /// The select list without `$select` (every property, in the schema's
+    /// order) for each backend, built once: a query without `$select`
+    /// shares it.
+    pub(crate) every: [Arc<[SelectColumn]>; 2],
 }
 
 impl SqlSchema {
@@ -287,11 +293,22 @@ impl SqlSchemaBuilder {
         if let Some(c) = columns.get_mut(&key) {
             c.not_null = true;
         }
-        SqlSchema {
+        let mut storage = SqlSchema {
             schema,
             table,
             columns,
             key,
-        }
+            every: [Arc::from([]), Arc::from([])],
+        };
+        storage.every = [Backend::Sqlite, Backend::Postgres].map(|backend| {
+            let every: Vec<SelectColumn> = storage
+                .schema
+                .properties()
+                .iter()
+                .map(|p| super::select_column(&storage, backend, p.name()))
+                .collect();
+            Arc::from(every)
+        });
+        storage
     }
 }

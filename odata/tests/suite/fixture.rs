@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use defender_odata::sql::{Backend, Column, SqlSchema};
 use defender_odata::{Capabilities as C, DateTimeOffset, ODataQuery, PropertyType as T, Schema};
-use sea_query::{Alias, Expr as SExpr, PostgresQueryBuilder, Query, SqliteQueryBuilder};
-use sea_query_sqlx::SqlxBinder;
+use sea_query::{Alias, Expr as SExpr, Query};
+use sea_query_sqlx::SqlxValues;
 use serde_json::{json, Value};
 use sqlx::{PgPool, Row, SqlitePool};
 
@@ -334,8 +334,9 @@ pub(crate) fn evaluated(query: &ODataQuery) -> Vec<String> {
         .collect()
 }
 
-/// The `SELECT id …` statement of `query` and its text.
-fn id_statement(query: &ODataQuery, backend: Backend) -> sea_query::SelectStatement {
+/// The `SELECT id …` statement of `query` for `backend`, as `SqlQuery::build`
+/// writes it: its text and values.
+fn id_statement(query: &ODataQuery, backend: Backend) -> (String, SqlxValues) {
     let sql = query
         .to_sql(storage(), backend)
         .unwrap_or_else(|e| panic!("{backend:?} refused {query:?}: {}", e.message()));
@@ -344,13 +345,14 @@ fn id_statement(query: &ODataQuery, backend: Backend) -> sea_query::SelectStatem
         .expr(SExpr::col((Alias::new("items"), Alias::new("id"))))
         .from(Alias::new("items"));
     sql.apply_to(&mut statement);
-    statement
+    let (text, values) = sql.build(statement);
+    (text, SqlxValues(values))
 }
 
 /// The ids SQLite returns, in order, and the SQL text run.
 pub(crate) fn from_sqlite(query: &ODataQuery) -> (Vec<String>, String) {
     let dbs = databases();
-    let (text, values) = id_statement(query, Backend::Sqlite).build_sqlx(SqliteQueryBuilder);
+    let (text, values) = id_statement(query, Backend::Sqlite);
     let rows = dbs
         .runtime
         .block_on(
@@ -365,7 +367,7 @@ pub(crate) fn from_sqlite(query: &ODataQuery) -> (Vec<String>, String) {
 pub(crate) fn from_postgres(query: &ODataQuery) -> Option<(Vec<String>, String)> {
     let dbs = databases();
     let (pool, _) = dbs.postgres.as_ref()?;
-    let (text, values) = id_statement(query, Backend::Postgres).build_sqlx(PostgresQueryBuilder);
+    let (text, values) = id_statement(query, Backend::Postgres);
     let rows = dbs
         .runtime
         .block_on(sqlx::query_with(sqlx::AssertSqlSafe(text.clone()), values).fetch_all(pool))

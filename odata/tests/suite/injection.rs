@@ -9,7 +9,7 @@
 use defender_errors::ErrorCode;
 use defender_odata::sql::Backend;
 use defender_odata::ODataQuery;
-use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder, Value as SqlValue};
+use sea_query::Value as SqlValue;
 
 use crate::fixture::{
     evaluated, from_postgres, from_sqlite, parse, query_string, quote, schema, storage,
@@ -83,10 +83,7 @@ fn like_escaped(text: &str) -> String {
 
 fn sql_text(query: &ODataQuery, backend: Backend) -> (String, Vec<SqlValue>) {
     let sql = query.to_sql(storage(), backend).unwrap();
-    let (text, values) = match backend {
-        Backend::Sqlite => sql.select_statement().build(SqliteQueryBuilder),
-        _ => sql.select_statement().build(PostgresQueryBuilder),
-    };
+    let (text, values) = sql.build(sql.select_statement());
     (text, values.0)
 }
 

@@ -5,15 +5,15 @@
 
 use defender_errors::ErrorCode;
 use defender_odata::sql::Backend;
-use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder, Value as SqlValue};
-use sea_query_sqlx::SqlxBinder;
+use sea_query::{SqliteQueryBuilder, Value as SqlValue};
+use sea_query_sqlx::{SqlxBinder, SqlxValues};
 use serde_json::Value;
 use sqlx::Row;
 
 use crate::fixture::{databases, evaluated, items, parse, query_string, storage};
 
 /// The `SELECT id …` statement of `filter` with `$top=5`, on both engines,
-/// with its bound values.
+/// with its bound values, as `SqlQuery::build` writes it.
 fn render(filter: &str) -> ((String, Vec<SqlValue>), (String, Vec<SqlValue>)) {
     let raw = format!(
         "{}&$select=id&$top=5",
@@ -22,8 +22,8 @@ fn render(filter: &str) -> ((String, Vec<SqlValue>), (String, Vec<SqlValue>)) {
     let query = parse(&raw);
     let sqlite = query.to_sql(storage(), Backend::Sqlite).unwrap();
     let postgres = query.to_sql(storage(), Backend::Postgres).unwrap();
-    let (s, sv) = sqlite.select_statement().build(SqliteQueryBuilder);
-    let (p, pv) = postgres.select_statement().build(PostgresQueryBuilder);
+    let (s, sv) = sqlite.build(sqlite.select_statement());
+    let (p, pv) = postgres.build(postgres.select_statement());
     ((s, sv.0), (p, pv.0))
 }
 
@@ -36,7 +36,7 @@ fn equality_with_a_quote_is_one_placeholder() {
     let ((sqlite, sv), (postgres, pv)) = render("name eq 'it''s'");
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE "items"."item_name" = ? ORDER BY "items"."id" ASC LIMIT ? OFFSET ?"#
+        r#"SELECT "items"."id" FROM "items" WHERE "items"."item_name" = ? ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
     );
     assert_eq!(
         postgres,
@@ -46,11 +46,19 @@ fn equality_with_a_quote_is_one_placeholder() {
         sv,
         [
             s("it's"),
+            SqlValue::BigInt(Some(5)),
+            SqlValue::BigInt(Some(0))
+        ]
+    );
+    // PostgreSQL binds the same, with sea-query's `LIMIT $2 OFFSET $3`.
+    assert_eq!(
+        pv,
+        [
+            s("it's"),
             SqlValue::BigUnsigned(Some(5)),
             SqlValue::BigUnsigned(Some(0))
         ]
     );
-    assert_eq!(pv, sv);
 }
 
 #[test]
@@ -58,7 +66,7 @@ fn ne_is_true_for_null_and_not_is_two_valued() {
     let ((sqlite, _), (postgres, _)) = render("name ne 'a' and not (x lt 2.5)");
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" <> ? OR "items"."item_name" IS NULL) AND (NOT COALESCE("items"."x" < ?, FALSE)) ORDER BY "items"."id" ASC LIMIT ? OFFSET ?"#
+        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" <> ? OR "items"."item_name" IS NULL) AND (NOT COALESCE("items"."x" < ?, FALSE)) ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
     );
     assert_eq!(
         postgres,
@@ -72,7 +80,7 @@ fn contains_is_exact_and_escaped() {
     // SQLite: instr(), which neither ignores case nor knows wildcards.
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE instr("items"."item_name", ?) > ? ORDER BY "items"."id" ASC LIMIT ? OFFSET ?"#
+        r#"SELECT "items"."id" FROM "items" WHERE instr("items"."item_name", ?) > ? ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
     );
     assert_eq!(sv[0], s("50%_off\\"));
     // PostgreSQL: LIKE in the C collation, the wildcards escaped in the
@@ -89,7 +97,7 @@ fn lambdas_are_exists_subqueries() {
     let ((sqlite, _), (postgres, _)) = render("tags/any(t: startswith(t, 'web'))");
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE EXISTS(SELECT 1 FROM "item_tags" AS "m1" WHERE "m1"."item_id" = "items"."id" AND instr("m1"."tag", ?) = ?) ORDER BY "items"."id" ASC LIMIT ? OFFSET ?"#
+        r#"SELECT "items"."id" FROM "items" WHERE EXISTS(SELECT 1 FROM "item_tags" AS "m1" WHERE "m1"."item_id" = "items"."id" AND instr("m1"."tag", ?) = ?) ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
     );
     assert_eq!(
         postgres,
@@ -100,14 +108,11 @@ fn lambdas_are_exists_subqueries() {
 #[test]
 fn orderby_places_nulls_like_memory_and_ends_with_the_key() {
     let query = parse("$orderby=status desc,n&$select=id");
-    let (sqlite, _) = query
-        .to_sql(storage(), Backend::Sqlite)
-        .unwrap()
-        .select_statement()
-        .build(SqliteQueryBuilder);
+    let sql = query.to_sql(storage(), Backend::Sqlite).unwrap();
+    let (sqlite, _) = sql.build(sql.select_statement());
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" ORDER BY (CASE WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? ELSE (CASE WHEN "items"."status" IS NULL THEN NULL ELSE ? END) END) DESC NULLS LAST, "items"."status" DESC NULLS LAST, "items"."n" ASC NULLS FIRST, "items"."id" ASC LIMIT ? OFFSET ?"#
+        r#"SELECT "items"."id" FROM "items" ORDER BY (CASE WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? ELSE (CASE WHEN "items"."status" IS NULL THEN NULL ELSE ? END) END) DESC NULLS LAST, "items"."status" DESC NULLS LAST, "items"."n" ASC NULLS FIRST, "items"."id" ASC LIMIT +? OFFSET +?"#
     );
 }
 
@@ -220,12 +225,24 @@ fn a_skip_beyond_every_row_is_an_empty_page() {
         .block_on(sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(&dbs.sqlite))
         .unwrap();
     assert!(rows.is_empty());
+    // And as `build` writes it (`LIMIT +? OFFSET +?`).
+    let (text, values) = sqlite.build(sqlite.select_statement());
+    assert!(text.ends_with(" LIMIT +? OFFSET +?"), "{text}");
+    let rows = dbs
+        .runtime
+        .block_on(
+            sqlx::query_with(sqlx::AssertSqlSafe(text), SqlxValues(values)).fetch_all(&dbs.sqlite),
+        )
+        .unwrap();
+    assert!(rows.is_empty());
     if let Some((postgres, _)) = &dbs.postgres {
         let sql = query.to_sql(storage(), Backend::Postgres).unwrap();
-        let (text, values) = sql.select_statement().build_sqlx(PostgresQueryBuilder);
+        let (text, values) = sql.build(sql.select_statement());
         let rows = dbs
             .runtime
-            .block_on(sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(postgres))
+            .block_on(
+                sqlx::query_with(sqlx::AssertSqlSafe(text), SqlxValues(values)).fetch_all(postgres),
+            )
             .unwrap();
         assert!(rows.is_empty());
     }
