@@ -10,6 +10,7 @@
 //! which the error layer logs with the request's `target`; no driver text,
 //! SQL or parameter is sent.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,8 +18,7 @@ use std::time::Duration;
 use defender_errors::ApiError;
 use defender_odata::sql::{Backend, SqlQuery};
 use sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query, SelectStatement,
-    SqliteQueryBuilder,
+    Alias, Asterisk, Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query, SqliteQueryBuilder,
 };
 use sea_query_sqlx::{SqlxBinder, SqlxValues};
 use serde_json::{Map, Value};
@@ -611,17 +611,20 @@ impl Database {
         })
     }
 
-    /// One page of a list: `select` (the [`select_list`] of `read`) with
-    /// the condition, order, limit and offset of `sql`, and with `count`
-    /// the `COUNT(*)` of the matching rows. Each row is a JSON object
-    /// keyed by property.
+    /// One page of a list: `SELECT <columns> FROM <table>` (`columns`
+    /// being the [`select_list`] of `read`) with the condition, order,
+    /// limit and offset of `sql`, and with `count` the `COUNT(*)` of the
+    /// matching rows. Each row is a JSON object keyed by property.
     pub(crate) async fn page(
         &self,
         sql: &SqlQuery,
-        mut select: SelectStatement,
+        table: &'static str,
+        columns: Cow<'static, str>,
         read: &[Read],
         count: bool,
     ) -> Result<(Vec<Value>, Option<u64>), ApiError> {
+        let mut select = Query::select();
+        select.expr(Expr::cust(columns)).from(table);
         sql.apply_to(&mut select);
         let (text, values) = sql.build(select);
         on_pool!(self, pool, builder => {
@@ -898,14 +901,23 @@ pub(crate) enum Stored {
     Tags,
 }
 
-/// `SELECT <read…> FROM <table>` on this engine, the columns in the
-/// order of `read` (a row is read by position).
-pub(crate) fn select_list(table: &str, read: &[Read], postgres: bool) -> SelectStatement {
+/// The SQL of the select list that reads `read` from `table` on this
+/// engine, in the order of `read` (a row is read by position). Written
+/// once per entity set for a page without `$select`: it holds only this
+/// crate's identifiers and fragments, no value.
+pub(crate) fn select_list(table: &str, read: &[Read], postgres: bool) -> String {
     let mut select = Query::select();
     for column in read {
         select.expr(read_expr(table, &column.column, column.stored, postgres));
     }
-    select.from(Alias::new(table)).to_owned()
+    let text = if postgres {
+        select.to_string(PostgresQueryBuilder)
+    } else {
+        select.to_string(SqliteQueryBuilder)
+    };
+    text.strip_prefix("SELECT ")
+        .expect("sea-query starts a select with SELECT")
+        .to_owned()
 }
 
 /// The expression that reads `column` of `table` as text, integer or

@@ -11,6 +11,7 @@
 //! in-memory evaluator would (for example `tolower` on a property that may
 //! hold non-ASCII text).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::Json;
@@ -24,7 +25,6 @@ use super::db::{self, Database, Read, ReadValue, Stored};
 use super::store::{Alert, Indicator, Machine};
 use defender_errors::ApiError;
 use defender_odata::sql::{Column, SqlSchema};
-use sea_query::SelectStatement;
 
 /// `GET /api/machines`: the page `query` selects.
 pub(crate) async fn machines<M>(
@@ -130,8 +130,8 @@ struct EntitySet {
     storage: SqlSchema,
     /// Every property, in the schema's order.
     every: Vec<Read>,
-    /// `SELECT <every> FROM <table>` on SQLite and on PostgreSQL.
-    select_every: [SelectStatement; 2],
+    /// The select list of `every` on SQLite and on PostgreSQL, as SQL.
+    select_every: [String; 2],
 }
 
 impl EntitySet {
@@ -184,19 +184,21 @@ fn reads<'a>(storage: &SqlSchema, properties: impl Iterator<Item = &'a str>) -> 
 /// `SELECT` (and one `COUNT(*)` with `$count=true`) built by the OData
 /// translation, every value of the request bound.
 async fn list<M>(
-    set: &EntitySet,
+    set: &'static EntitySet,
     db: &Database,
     query: &ODataQuery<M>,
 ) -> Result<Json<Value>, ApiError> {
     let sql = query.to_sql(&set.storage, db.backend())?;
     let postgres = db.is_postgres();
+    let table = set.storage.table();
     let (items, count) = if query.select().is_empty() {
-        let select = set.select_every[usize::from(postgres)].clone();
-        db.page(&sql, select, &set.every, query.count()).await?
+        let columns = Cow::Borrowed(set.select_every[usize::from(postgres)].as_str());
+        db.page(&sql, table, columns, &set.every, query.count())
+            .await?
     } else {
         let read = reads(&set.storage, query.select().iter().map(String::as_str));
-        let select = db::select_list(set.storage.table(), &read, postgres);
-        db.page(&sql, select, &read, query.count()).await?
+        let columns = Cow::Owned(db::select_list(table, &read, postgres));
+        db.page(&sql, table, columns, &read, query.count()).await?
     };
     let mut body = Map::new();
     body.insert(

@@ -139,9 +139,9 @@
 //! let (text, values) = sql.build(sql.select_statement());
 //! assert_eq!(
 //!     text,
-//!     r#"SELECT "machines"."id", "machines"."dns_name" FROM "machines" WHERE instr(LOWER("machines"."dns_name"), ?) = ? AND "machines"."risk" >= ? ORDER BY "machines"."risk" DESC NULLS LAST, "machines"."id" ASC LIMIT +? OFFSET +?"#
+//!     r#"SELECT "machines"."id", "machines"."dns_name" FROM "machines" WHERE instr(LOWER("machines"."dns_name"), ?) = ? AND "machines"."risk" >= ? ORDER BY "machines"."risk" DESC NULLS LAST, "machines"."id" ASC LIMIT +?"#
 //! );
-//! assert_eq!(values.0.len(), 5);
+//! assert_eq!(values.0.len(), 4);
 //!
 //! // Unicode case folding cannot be done the same way in SQL:
 //! let schema_without_ascii = SqlSchema::builder(&schema, "machines").key("id")
@@ -246,7 +246,8 @@ impl SqlQuery {
         self.limit
     }
 
-    /// The `OFFSET`: `$skip`, or 0; at most `i64::MAX`, the largest offset
+    /// The `OFFSET`: `$skip`, or 0 (written as no `OFFSET`); at most
+    /// `i64::MAX`, the largest offset
     /// SQLite and PostgreSQL take (no table has that many rows, so the
     /// page is empty either way).
     pub fn offset(&self) -> u64 {
@@ -265,8 +266,9 @@ impl SqlQuery {
     }
 
     /// Adds the condition (with `AND` to any already there), the order,
-    /// the limit and the offset to `statement`; not the select list. Turn
-    /// the statement into text with [`build`](Self::build).
+    /// the limit and the offset (none when it is 0) to `statement`; not the
+    /// select list. Turn the statement into text with
+    /// [`build`](Self::build).
     pub fn apply_to(&self, statement: &mut SelectStatement) {
         if let Some(condition) = &self.condition {
             statement.and_where(condition.clone());
@@ -279,10 +281,20 @@ impl SqlQuery {
                 None => statement.order_by_expr(key.expr.clone(), key.order.clone()),
             };
         }
-        statement.limit(self.limit).offset(self.offset);
+        self.limit_and_offset(statement);
     }
 
-    /// `SELECT <columns> FROM <table> WHERE … ORDER BY … LIMIT ? OFFSET ?`.
+    /// Sets sea-query's limit and offset, or takes the offset away when it
+    /// is 0.
+    fn limit_and_offset(&self, statement: &mut SelectStatement) {
+        statement.limit(self.limit);
+        match self.offset {
+            0 => statement.reset_offset(),
+            offset => statement.offset(offset),
+        };
+    }
+
+    /// `SELECT <columns> FROM <table> WHERE … ORDER BY … LIMIT ? [OFFSET ?]`.
     pub fn select_statement(&self) -> SelectStatement {
         let mut statement = Query::select();
         for column in self.columns.iter() {
@@ -300,15 +312,23 @@ impl SqlQuery {
     /// `sql.build(sql.select_statement())`, or with your own statement
     /// after [`apply_to`](Self::apply_to).
     ///
-    /// Use it rather than sea-query's `build` on SQLite: SQLite reads a
-    /// value bound to `LIMIT ?` while it prepares a statement (to plan for
-    /// it), and marks the statement to be prepared again whenever that
-    /// parameter is bound anew, so a driver's statement cache never saves
-    /// the preparation (SQLite 3.54, as `libsqlite3-sys` 0.40 bundles it,
-    /// does this). Here the limit and offset are written `LIMIT +? OFFSET
-    /// +?` on SQLite: the same bound values, which the planner does not
-    /// read, so the prepared statement is reused. On PostgreSQL they are
-    /// sea-query's `LIMIT $n OFFSET $m`.
+    /// Both engines reuse a prepared statement built this way, which with
+    /// a bound `LIMIT` and `OFFSET` they do not by themselves:
+    ///
+    /// - SQLite reads a value bound to `LIMIT ?` while it prepares a
+    ///   statement (to plan for it), and marks the statement to be
+    ///   prepared again whenever that parameter is bound anew, so a
+    ///   driver's statement cache never saves the preparation (SQLite 3.54,
+    ///   as `libsqlite3-sys` 0.40 bundles it, does this). Here the limit
+    ///   and offset are written `LIMIT +? OFFSET +?` on SQLite: the same
+    ///   bound values, which the planner does not read.
+    /// - PostgreSQL costs the generic plan of a statement with a bound
+    ///   `OFFSET` above the plans made for its values, so it plans the
+    ///   statement again on every run (`custom_plans` in
+    ///   `pg_prepared_statements`). An `OFFSET` of 0 changes nothing, so
+    ///   it is left out (on both engines, and by
+    ///   [`apply_to`](Self::apply_to)): a query without `$skip` runs on
+    ///   the generic plan.
     ///
     /// ```
     /// # use defender_odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
@@ -320,9 +340,17 @@ impl SqlQuery {
     /// let (text, values) = sql.build(sql.select_statement());
     /// assert_eq!(
     ///     text,
-    ///     r#"SELECT "machines"."id" FROM "machines" WHERE "machines"."id" = ? ORDER BY "machines"."id" ASC LIMIT +? OFFSET +?"#
+    ///     r#"SELECT "machines"."id" FROM "machines" WHERE "machines"."id" = ? ORDER BY "machines"."id" ASC LIMIT +?"#
     /// );
-    /// assert_eq!(values.0.len(), 3);
+    /// assert_eq!(values.0.len(), 2);
+    ///
+    /// let query = ODataQuery::parse(&schema, Some("$top=10&$skip=20")).unwrap();
+    /// let sql = query.to_sql(&storage, Backend::Postgres).unwrap();
+    /// let (text, _) = sql.build(sql.select_statement());
+    /// assert_eq!(
+    ///     text,
+    ///     r#"SELECT "machines"."id" FROM "machines" ORDER BY ("machines"."id" COLLATE "C") ASC LIMIT $1 OFFSET $2"#
+    /// );
     /// ```
     pub fn build(&self, mut statement: SelectStatement) -> (String, Values) {
         let bound = |n: u64| Value::BigInt(Some(i64::try_from(n).unwrap_or(i64::MAX)));
@@ -330,13 +358,16 @@ impl SqlQuery {
             Backend::Sqlite => {
                 statement.reset_limit().reset_offset();
                 let (mut text, mut values) = statement.build(SqliteQueryBuilder);
-                text.push_str(" LIMIT +? OFFSET +?");
+                text.push_str(" LIMIT +?");
                 values.0.push(bound(self.limit));
-                values.0.push(bound(self.offset));
+                if self.offset > 0 {
+                    text.push_str(" OFFSET +?");
+                    values.0.push(bound(self.offset));
+                }
                 (text, values)
             }
             Backend::Postgres => {
-                statement.limit(self.limit).offset(self.offset);
+                self.limit_and_offset(&mut statement);
                 statement.build(PostgresQueryBuilder)
             }
         }

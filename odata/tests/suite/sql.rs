@@ -36,29 +36,15 @@ fn equality_with_a_quote_is_one_placeholder() {
     let ((sqlite, sv), (postgres, pv)) = render("name eq 'it''s'");
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE "items"."item_name" = ? ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
+        r#"SELECT "items"."id" FROM "items" WHERE "items"."item_name" = ? ORDER BY "items"."id" ASC LIMIT +?"#
     );
     assert_eq!(
         postgres,
-        r#"SELECT "items"."id" FROM "items" WHERE "items"."item_name" = $1 ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $2 OFFSET $3"#
+        r#"SELECT "items"."id" FROM "items" WHERE "items"."item_name" = $1 ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $2"#
     );
-    assert_eq!(
-        sv,
-        [
-            s("it's"),
-            SqlValue::BigInt(Some(5)),
-            SqlValue::BigInt(Some(0))
-        ]
-    );
-    // PostgreSQL binds the same, with sea-query's `LIMIT $2 OFFSET $3`.
-    assert_eq!(
-        pv,
-        [
-            s("it's"),
-            SqlValue::BigUnsigned(Some(5)),
-            SqlValue::BigUnsigned(Some(0))
-        ]
-    );
+    assert_eq!(sv, [s("it's"), SqlValue::BigInt(Some(5))]);
+    // PostgreSQL binds the same, with sea-query's `LIMIT $2`.
+    assert_eq!(pv, [s("it's"), SqlValue::BigUnsigned(Some(5))]);
 }
 
 #[test]
@@ -66,11 +52,11 @@ fn ne_is_true_for_null_and_not_is_two_valued() {
     let ((sqlite, _), (postgres, _)) = render("name ne 'a' and not (x lt 2.5)");
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" <> ? OR "items"."item_name" IS NULL) AND (NOT COALESCE("items"."x" < ?, FALSE)) ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
+        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" <> ? OR "items"."item_name" IS NULL) AND (NOT COALESCE("items"."x" < ?, FALSE)) ORDER BY "items"."id" ASC LIMIT +?"#
     );
     assert_eq!(
         postgres,
-        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" <> $1 OR "items"."item_name" IS NULL) AND (NOT COALESCE("items"."x" < $2, FALSE)) ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $3 OFFSET $4"#
+        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" <> $1 OR "items"."item_name" IS NULL) AND (NOT COALESCE("items"."x" < $2, FALSE)) ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $3"#
     );
 }
 
@@ -80,14 +66,14 @@ fn contains_is_exact_and_escaped() {
     // SQLite: instr(), which neither ignores case nor knows wildcards.
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE instr("items"."item_name", ?) > ? ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
+        r#"SELECT "items"."id" FROM "items" WHERE instr("items"."item_name", ?) > ? ORDER BY "items"."id" ASC LIMIT +?"#
     );
     assert_eq!(sv[0], s("50%_off\\"));
     // PostgreSQL: LIKE in the C collation, the wildcards escaped in the
     // bound pattern.
     assert_eq!(
         postgres,
-        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" COLLATE "C" LIKE $1 ESCAPE '\') ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $2 OFFSET $3"#
+        r#"SELECT "items"."id" FROM "items" WHERE ("items"."item_name" COLLATE "C" LIKE $1 ESCAPE '\') ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $2"#
     );
     assert_eq!(pv[0], s("%50\\%\\_off\\\\%"));
 }
@@ -97,11 +83,11 @@ fn lambdas_are_exists_subqueries() {
     let ((sqlite, _), (postgres, _)) = render("tags/any(t: startswith(t, 'web'))");
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" WHERE EXISTS(SELECT 1 FROM "item_tags" AS "m1" WHERE "m1"."item_id" = "items"."id" AND instr("m1"."tag", ?) = ?) ORDER BY "items"."id" ASC LIMIT +? OFFSET +?"#
+        r#"SELECT "items"."id" FROM "items" WHERE EXISTS(SELECT 1 FROM "item_tags" AS "m1" WHERE "m1"."item_id" = "items"."id" AND instr("m1"."tag", ?) = ?) ORDER BY "items"."id" ASC LIMIT +?"#
     );
     assert_eq!(
         postgres,
-        r#"SELECT "items"."id" FROM "items" WHERE EXISTS(SELECT 1 FROM "item_tags" AS "m1" WHERE "m1"."item_id" = "items"."id" AND (("m1"."tag" COLLATE "C" LIKE $1 ESCAPE '\'))) ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $2 OFFSET $3"#
+        r#"SELECT "items"."id" FROM "items" WHERE EXISTS(SELECT 1 FROM "item_tags" AS "m1" WHERE "m1"."item_id" = "items"."id" AND (("m1"."tag" COLLATE "C" LIKE $1 ESCAPE '\'))) ORDER BY ("items"."id" COLLATE "C") ASC LIMIT $2"#
     );
 }
 
@@ -112,7 +98,7 @@ fn orderby_places_nulls_like_memory_and_ends_with_the_key() {
     let (sqlite, _) = sql.build(sql.select_statement());
     assert_eq!(
         sqlite,
-        r#"SELECT "items"."id" FROM "items" ORDER BY (CASE WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? ELSE (CASE WHEN "items"."status" IS NULL THEN NULL ELSE ? END) END) DESC NULLS LAST, "items"."status" DESC NULLS LAST, "items"."n" ASC NULLS FIRST, "items"."id" ASC LIMIT +? OFFSET +?"#
+        r#"SELECT "items"."id" FROM "items" ORDER BY (CASE WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? WHEN ("items"."status" = ?) THEN ? ELSE (CASE WHEN "items"."status" IS NULL THEN NULL ELSE ? END) END) DESC NULLS LAST, "items"."status" DESC NULLS LAST, "items"."n" ASC NULLS FIRST, "items"."id" ASC LIMIT +?"#
     );
 }
 
@@ -225,7 +211,8 @@ fn a_skip_beyond_every_row_is_an_empty_page() {
         .block_on(sqlx::query_with(sqlx::AssertSqlSafe(text), values).fetch_all(&dbs.sqlite))
         .unwrap();
     assert!(rows.is_empty());
-    // And as `build` writes it (`LIMIT +? OFFSET +?`).
+    // And as `build` writes it (`LIMIT +? OFFSET +?`, the offset being
+    // other than 0).
     let (text, values) = sqlite.build(sqlite.select_statement());
     assert!(text.ends_with(" LIMIT +? OFFSET +?"), "{text}");
     let rows = dbs
