@@ -1,7 +1,7 @@
 //! What translating a checked query to SQL costs, against parsing and
 //! checking it alone, in the same run: per filter, `ODataQuery::parse`
-//! alone, then parse + `to_sql` + building the SQL text and values with
-//! sea-query, for SQLite and PostgreSQL.
+//! alone, then parse + `to_sql` + the page statement's text and values
+//! (`SqlQuery::build`), for SQLite and PostgreSQL.
 //!
 //! Run with `cargo bench -p defender-odata --features sql --bench sql`.
 
@@ -10,7 +10,6 @@ use std::hint::black_box;
 use criterion::{criterion_group, Criterion};
 use defender_odata::sql::{Backend, Column, SqlSchema};
 use defender_odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
-use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 
 fn schema() -> Schema {
     Schema::builder()
@@ -95,7 +94,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let query = ODataQuery::parse(black_box(&schema), Some(black_box(raw))).unwrap();
                 let sql = query.to_sql(&storage, Backend::Sqlite).unwrap();
-                sql.select_statement().build(SqliteQueryBuilder)
+                sql.build(sql.select_statement())
             })
         });
         let query = ODataQuery::parse(&schema, Some(raw)).unwrap();
@@ -104,13 +103,16 @@ fn bench(c: &mut Criterion) {
         });
         let sql = query.to_sql(&storage, Backend::Sqlite).unwrap();
         group.bench_function(format!("{name}/build-sqlite"), |b| {
-            b.iter(|| black_box(&sql).select_statement().build(SqliteQueryBuilder))
+            b.iter(|| {
+                let sql = black_box(&sql);
+                sql.build(sql.select_statement())
+            })
         });
         group.bench_function(format!("{name}/parse-check-postgres"), |b| {
             b.iter(|| {
                 let query = ODataQuery::parse(black_box(&schema), Some(black_box(raw))).unwrap();
                 let sql = query.to_sql(&storage, Backend::Postgres).unwrap();
-                sql.select_statement().build(PostgresQueryBuilder)
+                sql.build(sql.select_statement())
             })
         });
     }
