@@ -313,22 +313,30 @@ impl SqlQuery {
     /// after [`apply_to`](Self::apply_to).
     ///
     /// Both engines reuse a prepared statement built this way, which with
-    /// a bound `LIMIT` and `OFFSET` they do not by themselves:
+    /// a plain bound `LIMIT ?` they do not:
     ///
     /// - SQLite reads a value bound to `LIMIT ?` while it prepares a
     ///   statement (to plan for it), and marks the statement to be
     ///   prepared again whenever that parameter is bound anew, so a
     ///   driver's statement cache never saves the preparation (SQLite 3.54,
     ///   as `libsqlite3-sys` 0.40 bundles it, does this). Here the limit
-    ///   and offset are written `LIMIT +? OFFSET +?` on SQLite: the same
-    ///   bound values, which the planner does not read.
-    /// - PostgreSQL costs the generic plan of a statement with a bound
-    ///   `OFFSET` above the plans made for its values, so it plans the
+    ///   and offset are written `LIMIT +?` and `OFFSET +?`: the same bound
+    ///   values, which the planner does not read.
+    /// - PostgreSQL plans a prepared statement for its values (a custom
+    ///   plan) until a generic plan looks no more costly. With `LIMIT $n`
+    ///   the generic plan assumes a tenth of the rows are wanted and is
+    ///   costed far above the custom plans, so PostgreSQL plans the
     ///   statement again on every run (`custom_plans` in
-    ///   `pg_prepared_statements`). An `OFFSET` of 0 changes nothing, so
-    ///   it is left out (on both engines, and by
-    ///   [`apply_to`](Self::apply_to)): a query without `$skip` runs on
-    ///   the generic plan.
+    ///   `pg_prepared_statements`), which costs more than a small page
+    ///   does. Here they are written `LIMIT (SELECT CAST($n AS bigint))`:
+    ///   the same bound value, which neither plan reads, so the generic
+    ///   plan is taken after the first runs, as for a statement whose
+    ///   limit is written in its text.
+    ///
+    /// The price on both engines is a plan made without the limit's value;
+    /// the order's index and the filter's selectivity still choose it.
+    /// An `OFFSET` of 0 changes nothing and is left out (here and by
+    /// [`apply_to`](Self::apply_to)).
     ///
     /// ```
     /// # use defender_odata::{Capabilities as C, ODataQuery, PropertyType as T, Schema};
@@ -349,28 +357,39 @@ impl SqlQuery {
     /// let (text, _) = sql.build(sql.select_statement());
     /// assert_eq!(
     ///     text,
-    ///     r#"SELECT "machines"."id" FROM "machines" ORDER BY ("machines"."id" COLLATE "C") ASC LIMIT $1 OFFSET $2"#
+    ///     r#"SELECT "machines"."id" FROM "machines" ORDER BY ("machines"."id" COLLATE "C") ASC LIMIT (SELECT CAST($1 AS bigint)) OFFSET (SELECT CAST($2 AS bigint))"#
     /// );
     /// ```
     pub fn build(&self, mut statement: SelectStatement) -> (String, Values) {
-        let bound = |n: u64| Value::BigInt(Some(i64::try_from(n).unwrap_or(i64::MAX)));
-        match self.backend {
-            Backend::Sqlite => {
-                statement.reset_limit().reset_offset();
-                let (mut text, mut values) = statement.build(SqliteQueryBuilder);
-                text.push_str(" LIMIT +?");
-                values.0.push(bound(self.limit));
-                if self.offset > 0 {
-                    text.push_str(" OFFSET +?");
-                    values.0.push(bound(self.offset));
+        statement.reset_limit().reset_offset();
+        let (mut text, mut values) = match self.backend {
+            Backend::Sqlite => statement.build(SqliteQueryBuilder),
+            Backend::Postgres => statement.build(PostgresQueryBuilder),
+        };
+        let mut bind = |keyword: &str, n: u64| {
+            values
+                .0
+                .push(Value::BigInt(Some(i64::try_from(n).unwrap_or(i64::MAX))));
+            match self.backend {
+                Backend::Sqlite => {
+                    text.push_str(keyword);
+                    text.push_str(" +?");
                 }
-                (text, values)
+                Backend::Postgres => {
+                    use std::fmt::Write as _;
+                    let _ = write!(
+                        text,
+                        "{keyword} (SELECT CAST(${} AS bigint))",
+                        values.0.len()
+                    );
+                }
             }
-            Backend::Postgres => {
-                self.limit_and_offset(&mut statement);
-                statement.build(PostgresQueryBuilder)
-            }
+        };
+        bind(" LIMIT", self.limit);
+        if self.offset > 0 {
+            bind(" OFFSET", self.offset);
         }
+        (text, values)
     }
 
     /// `SELECT COUNT(*) FROM <table> WHERE …`: the `@odata.count` of
