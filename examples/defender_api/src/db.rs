@@ -219,6 +219,17 @@ impl Database {
                     .map_err(OpenError::Seed),
                 Err(error) => Err(error),
             };
+            // A fresh seed replaced every row: statistics now, so that the
+            // first lists are planned for the table as it is, not as the
+            // autovacuum daemon last saw it.
+            let seeded = match seeded {
+                Ok(Seeded::Fresh(n)) => sqlx::query("ANALYZE")
+                    .execute(&mut *lock)
+                    .await
+                    .map(|_| Seeded::Fresh(n))
+                    .map_err(OpenError::Seed),
+                other => other,
+            };
             let unlocked = sqlx::query("SELECT pg_advisory_unlock(7460286411)")
                 .execute(&mut *lock)
                 .await;

@@ -324,11 +324,11 @@ impl SqlQuery {
     ///   values, which the planner does not read.
     /// - PostgreSQL plans a prepared statement for its values (a custom
     ///   plan) until a generic plan looks no more costly. With `LIMIT $n`
-    ///   the generic plan assumes a tenth of the rows are wanted and is
-    ///   costed far above the custom plans, so PostgreSQL plans the
-    ///   statement again on every run (`custom_plans` in
-    ///   `pg_prepared_statements`), which costs more than a small page
-    ///   does. Here they are written `LIMIT (SELECT CAST($n AS bigint))`:
+    ///   the generic plan assumes a tenth of the matching rows are wanted;
+    ///   on a large table that costs it far above the custom plans, so
+    ///   PostgreSQL plans the statement again on every run (`custom_plans`
+    ///   in `pg_prepared_statements`), which can cost more than reading a
+    ///   small page. Here they are written `LIMIT (SELECT CAST($n AS bigint))`:
     ///   the same bound value, which neither plan reads, so the generic
     ///   plan is taken after the first runs, as for a statement whose
     ///   limit is written in its text.
