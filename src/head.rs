@@ -264,7 +264,9 @@ where
             KindProj::Inner { future } => future.poll(cx),
             KindProj::Refused { error } => {
                 let error = error.take().expect("future polled after completion");
-                // Rendered while the outer layer polls, so with its id.
+                // A complete envelope with a fresh id; a `DefenderErrorLayer`
+                // in front finds the error in the response's extensions and
+                // writes it again with the request's id as `target`.
                 Poll::Ready(Ok(error.into_http_response()))
             }
         }
