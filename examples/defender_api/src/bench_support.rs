@@ -48,7 +48,37 @@ pub async fn machines_by_risk_by_hand(db: &Database, risk: &str) -> Value {
     .await
 }
 
+/// As [`machines_by_risk_by_hand`], with the page size bound as a
+/// parameter (`LIMIT $2`) rather than written in the text, as the OData
+/// path must.
+///
+/// # Panics
+///
+/// When the database fails.
+pub async fn machines_by_risk_by_hand_bound(db: &Database, risk: &str, limit: i64) -> Value {
+    page_by_hand_bound(
+        db,
+        "WHERE m.risk_score = $1 ORDER BY m.last_seen DESC, m.id LIMIT $2",
+        risk,
+        Some(limit),
+    )
+    .await
+}
+
+/// As [`machine_by_id_by_hand`], with `LIMIT $2` bound.
+///
+/// # Panics
+///
+/// When the database fails.
+pub async fn machine_by_id_by_hand_bound(db: &Database, id: &str) -> Value {
+    page_by_hand_bound(db, "WHERE m.id = $1 ORDER BY m.id LIMIT $2", id, Some(1)).await
+}
+
 async fn page_by_hand(db: &Database, tail: &str, value: &str) -> Value {
+    page_by_hand_bound(db, tail, value, None).await
+}
+
+async fn page_by_hand_bound(db: &Database, tail: &str, value: &str, limit: Option<i64>) -> Value {
     let machines: Vec<Machine> = if let Some(pool) = db.sqlite() {
         let sql = format!(
             "SELECT m.id, m.computer_dns_name, m.first_seen, m.last_seen, m.os_platform, \
@@ -57,13 +87,14 @@ async fn page_by_hand(db: &Database, tail: &str, value: &str) -> Value {
              (SELECT json_group_array(tag) FROM (SELECT t.tag FROM machine_tags t \
              WHERE t.machine_id = m.id ORDER BY t.position)) AS machine_tags \
              FROM machines m {}",
-            tail.replace("$1", "?")
+            tail.replace("$1", "?").replace("$2", "?")
         );
-        let rows: Vec<HandRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(value)
-            .fetch_all(pool)
-            .await
-            .expect("rows");
+        let query = sqlx::query_as(AssertSqlSafe(sql)).bind(value);
+        let query = match limit {
+            Some(limit) => query.bind(limit),
+            None => query,
+        };
+        let rows: Vec<HandRow> = query.fetch_all(pool).await.expect("rows");
         rows.into_iter().map(HandRow::into_machine).collect()
     } else {
         let pool = db.postgres().expect("one engine or the other");
@@ -80,11 +111,12 @@ async fn page_by_hand(db: &Database, tail: &str, value: &str) -> Value {
             time("first_seen"),
             time("last_seen"),
         );
-        let rows: Vec<HandRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(value)
-            .fetch_all(pool)
-            .await
-            .expect("rows");
+        let query = sqlx::query_as(AssertSqlSafe(sql)).bind(value);
+        let query = match limit {
+            Some(limit) => query.bind(limit),
+            None => query,
+        };
+        let rows: Vec<HandRow> = query.fetch_all(pool).await.expect("rows");
         rows.into_iter().map(HandRow::into_machine).collect()
     };
     json!({
