@@ -28,7 +28,7 @@ pub async fn machines_odata(db: &Database, raw_query: &str) -> Value {
 ///
 /// When the database fails.
 pub async fn machine_by_id_by_hand(db: &Database, id: &str) -> Value {
-    page_by_hand(db, "WHERE m.id = $1 ORDER BY m.id LIMIT 1", id).await
+    page_by_hand(db, "WHERE m.id = $1 ORDER BY m.id LIMIT 1", id, None).await
 }
 
 /// The 50 machines with `riskScore` `risk` seen last, newest first (ties
@@ -44,6 +44,7 @@ pub async fn machines_by_risk_by_hand(db: &Database, risk: &str) -> Value {
         db,
         "WHERE m.risk_score = $1 ORDER BY m.last_seen DESC, m.id LIMIT 50",
         risk,
+        None,
     )
     .await
 }
@@ -56,7 +57,7 @@ pub async fn machines_by_risk_by_hand(db: &Database, risk: &str) -> Value {
 ///
 /// When the database fails.
 pub async fn machines_by_risk_by_hand_bound(db: &Database, risk: &str, limit: i64) -> Value {
-    page_by_hand_bound(
+    page_by_hand(
         db,
         "WHERE m.risk_score = $1 ORDER BY m.last_seen DESC, m.id LIMIT $2",
         risk,
@@ -71,14 +72,25 @@ pub async fn machines_by_risk_by_hand_bound(db: &Database, risk: &str, limit: i6
 ///
 /// When the database fails.
 pub async fn machine_by_id_by_hand_bound(db: &Database, id: &str) -> Value {
-    page_by_hand_bound(db, "WHERE m.id = $1 ORDER BY m.id LIMIT $2", id, Some(1)).await
+    page_by_hand(db, "WHERE m.id = $1 ORDER BY m.id LIMIT $2", id, Some(1)).await
 }
 
-async fn page_by_hand(db: &Database, tail: &str, value: &str) -> Value {
-    page_by_hand_bound(db, tail, value, None).await
+/// The machines `sql` selects on `pool`, `value` bound as its first
+/// parameter and `limit`, when given, as its second: the same for both
+/// engines, whose pools and rows are different types.
+macro_rules! hand_machines {
+    ($pool:expr, $sql:expr, $value:expr, $limit:expr) => {{
+        let query = sqlx::query_as(AssertSqlSafe($sql)).bind($value);
+        let query = match $limit {
+            Some(limit) => query.bind(limit),
+            None => query,
+        };
+        let rows: Vec<HandRow> = query.fetch_all($pool).await.expect("rows");
+        rows.into_iter().map(HandRow::into_machine).collect()
+    }};
 }
 
-async fn page_by_hand_bound(db: &Database, tail: &str, value: &str, limit: Option<i64>) -> Value {
+async fn page_by_hand(db: &Database, tail: &str, value: &str, limit: Option<i64>) -> Value {
     let machines: Vec<Machine> = if let Some(pool) = db.sqlite() {
         let sql = format!(
             "SELECT m.id, m.computer_dns_name, m.first_seen, m.last_seen, m.os_platform, \
@@ -89,13 +101,7 @@ async fn page_by_hand_bound(db: &Database, tail: &str, value: &str, limit: Optio
              FROM machines m {}",
             tail.replace("$1", "?").replace("$2", "?")
         );
-        let query = sqlx::query_as(AssertSqlSafe(sql)).bind(value);
-        let query = match limit {
-            Some(limit) => query.bind(limit),
-            None => query,
-        };
-        let rows: Vec<HandRow> = query.fetch_all(pool).await.expect("rows");
-        rows.into_iter().map(HandRow::into_machine).collect()
+        hand_machines!(pool, sql, value, limit)
     } else {
         let pool = db.postgres().expect("one engine or the other");
         let time = |c: &str| {
@@ -111,13 +117,7 @@ async fn page_by_hand_bound(db: &Database, tail: &str, value: &str, limit: Optio
             time("first_seen"),
             time("last_seen"),
         );
-        let query = sqlx::query_as(AssertSqlSafe(sql)).bind(value);
-        let query = match limit {
-            Some(limit) => query.bind(limit),
-            None => query,
-        };
-        let rows: Vec<HandRow> = query.fetch_all(pool).await.expect("rows");
-        rows.into_iter().map(HandRow::into_machine).collect()
+        hand_machines!(pool, sql, value, limit)
     };
     json!({
         "@odata.context": "/api/$metadata#Machines",
