@@ -22,7 +22,7 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 use super::db::{self, Database, Read, ReadValue, Stored};
-use super::store::{Alert, Indicator, Machine};
+use super::store::{self, Alert, Indicator, Machine};
 use defender_errors::ApiError;
 use defender_odata::sql::{Column, SqlSchema};
 
@@ -225,40 +225,15 @@ impl ODataSchema for Machines {
                 .property("lastSeen", T::DateTime, C::ALL)
                 .property(
                     "osPlatform",
-                    T::enumeration([
-                        "Windows10",
-                        "Windows11",
-                        "WindowsServer2019",
-                        "Linux",
-                        "macOS",
-                    ]),
+                    T::enumeration(store::PLATFORMS.map(|(name, _, _)| name)),
                     C::ALL,
                 )
                 .property("osVersion", T::String, C::ALL)
                 .property("agentVersion", T::String, C::ALL)
                 .property("lastIpAddress", T::String, C::ALL)
-                .property(
-                    "healthStatus",
-                    T::enumeration([
-                        "Active",
-                        "Inactive",
-                        "ImpairedCommunication",
-                        "NoSensorData",
-                        "NoSensorDataImpairedCommunication",
-                        "Unknown",
-                    ]),
-                    C::ALL,
-                )
-                .property(
-                    "riskScore",
-                    T::enumeration(["None", "Informational", "Low", "Medium", "High"]),
-                    C::ALL,
-                )
-                .property(
-                    "exposureLevel",
-                    T::enumeration(["None", "Low", "Medium", "High"]),
-                    C::ALL,
-                )
+                .property("healthStatus", T::enumeration(store::HEALTH), C::ALL)
+                .property("riskScore", T::enumeration(store::RISK), C::ALL)
+                .property("exposureLevel", T::enumeration(store::EXPOSURE), C::ALL)
                 .property("onboardingStatus", T::String, C::ALL)
                 .property("machineTags", T::StringCollection, C::FILTER | C::SELECT)
                 .property("isIsolated", T::Boolean, C::ALL)
@@ -280,16 +255,8 @@ impl ODataSchema for Alerts {
                 .property("incidentId", T::Integer, C::ALL)
                 .property("title", T::String, C::ALL)
                 .property("category", T::String, C::ALL)
-                .property(
-                    "severity",
-                    T::enumeration(["UnSpecified", "Informational", "Low", "Medium", "High"]),
-                    C::ALL,
-                )
-                .property(
-                    "status",
-                    T::enumeration(["Unknown", "New", "InProgress", "Resolved"]),
-                    C::ALL,
-                )
+                .property("severity", T::enumeration(store::SEVERITIES), C::ALL)
+                .property("status", T::enumeration(store::STATUSES), C::ALL)
                 .property("detectionSource", T::String, C::ALL)
                 .property("alertCreationTime", T::DateTime, C::ALL)
                 .property("machineId", T::String, C::ALL)
@@ -312,26 +279,15 @@ impl ODataSchema for Indicators {
                 .property("indicatorValue", T::String, C::ALL)
                 .property(
                     "indicatorType",
-                    T::enumeration([
-                        "FileSha1",
-                        "FileSha256",
-                        "FileMd5",
-                        "IpAddress",
-                        "DomainName",
-                        "Url",
-                    ]),
+                    T::enumeration(store::INDICATOR_TYPES),
                     C::ALL,
                 )
-                .property(
-                    "action",
-                    T::enumeration(["Alert", "Block", "Allowed"]),
-                    C::ALL,
-                )
+                .property("action", T::enumeration(store::ACTIONS), C::ALL)
                 .property("title", T::String, C::ALL)
                 .property("description", T::String, C::SELECT)
                 .property(
                     "severity",
-                    T::enumeration(["Informational", "Low", "Medium", "High"]),
+                    T::enumeration(store::INDICATOR_SEVERITIES),
                     C::ALL,
                 )
                 .property("createdBy", T::String, C::ALL)

@@ -346,6 +346,46 @@ impl Tenant {
     }
 }
 
+/// The operating systems of generated machines: the `osPlatform` members,
+/// each with its host name prefix and its OS versions.
+pub(crate) const PLATFORMS: [(&str, &str, &[&str]); 5] = [
+    ("Windows10", "ws", &["22H2", "21H2", "1809"]),
+    ("Windows11", "ws", &["23H2", "22H2"]),
+    ("WindowsServer2019", "srv", &["1809"]),
+    ("Linux", "lnx", &["Ubuntu 22.04", "RHEL 9.3", "Debian 12"]),
+    ("macOS", "mac", &["14.4", "13.6"]),
+];
+/// The members of a machine's `healthStatus`.
+pub(crate) const HEALTH: [&str; 6] = [
+    "Active",
+    "Inactive",
+    "ImpairedCommunication",
+    "NoSensorData",
+    "NoSensorDataImpairedCommunication",
+    "Unknown",
+];
+/// The members of a machine's `riskScore`.
+pub(crate) const RISK: [&str; 5] = ["None", "Informational", "Low", "Medium", "High"];
+/// The members of a machine's `exposureLevel`.
+pub(crate) const EXPOSURE: [&str; 4] = ["None", "Low", "Medium", "High"];
+/// The members of an alert's `severity`.
+pub(crate) const SEVERITIES: [&str; 5] = ["UnSpecified", "Informational", "Low", "Medium", "High"];
+/// The members of an alert's `status`.
+pub(crate) const STATUSES: [&str; 4] = ["Unknown", "New", "InProgress", "Resolved"];
+/// The members of an indicator's `indicatorType`.
+pub(crate) const INDICATOR_TYPES: [&str; 6] = [
+    "FileSha1",
+    "FileSha256",
+    "FileMd5",
+    "IpAddress",
+    "DomainName",
+    "Url",
+];
+/// The members of an indicator's `action`.
+pub(crate) const ACTIONS: [&str; 3] = ["Alert", "Block", "Allowed"];
+/// The members of an indicator's `severity`.
+pub(crate) const INDICATOR_SEVERITIES: [&str; 4] = ["Informational", "Low", "Medium", "High"];
+
 impl Tenant {
     /// Adds `count` generated machines, about as many alerts (0 to 2 per
     /// machine) and an indicator for every fourth machine. Values vary
@@ -354,23 +394,6 @@ impl Tenant {
     /// version, last IP address, alert category), and a given count always
     /// gives the same rows.
     fn extend(&mut self, count: u64) {
-        const PLATFORMS: [(&str, &str, &[&str]); 5] = [
-            ("Windows10", "ws", &["22H2", "21H2", "1809"]),
-            ("Windows11", "ws", &["23H2", "22H2"]),
-            ("WindowsServer2019", "srv", &["1809"]),
-            ("Linux", "lnx", &["Ubuntu 22.04", "RHEL 9.3", "Debian 12"]),
-            ("macOS", "mac", &["14.4", "13.6"]),
-        ];
-        const HEALTH: [&str; 6] = [
-            "Active",
-            "Inactive",
-            "ImpairedCommunication",
-            "NoSensorData",
-            "NoSensorDataImpairedCommunication",
-            "Unknown",
-        ];
-        const RISK: [&str; 5] = ["None", "Informational", "Low", "Medium", "High"];
-        const EXPOSURE: [&str; 4] = ["None", "Low", "Medium", "High"];
         const TAGS: [&str; 10] = [
             "Prod",
             "Finance",
@@ -391,18 +414,6 @@ impl Tenant {
             ("Phishing link clicked", "InitialAccess"),
             ("Persistence through scheduled task", "Persistence"),
         ];
-        const SEVERITIES: [&str; 5] = ["UnSpecified", "Informational", "Low", "Medium", "High"];
-        const STATUSES: [&str; 4] = ["Unknown", "New", "InProgress", "Resolved"];
-        const INDICATOR_TYPES: [&str; 6] = [
-            "FileSha1",
-            "FileSha256",
-            "FileMd5",
-            "IpAddress",
-            "DomainName",
-            "Url",
-        ];
-        const ACTIONS: [&str; 3] = ["Alert", "Block", "Allowed"];
-        const INDICATOR_SEVERITIES: [&str; 4] = ["Informational", "Low", "Medium", "High"];
         // 2025-01-01T00:00:00Z and two years of seconds after it.
         const START: u64 = 1_735_689_600;
         const SPAN: u64 = 2 * 365 * 86_400;
